@@ -1,0 +1,1 @@
+//! Slack delivery (see issue 3).
