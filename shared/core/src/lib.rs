@@ -8,6 +8,7 @@ pub mod day;
 pub mod ids;
 pub mod metrics;
 pub mod profile;
+pub mod records;
 pub mod rules;
 pub mod scoring;
 pub mod segments;

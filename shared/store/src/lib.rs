@@ -1,1 +1,16 @@
-//! placeholder
+//! The `Store` port (everything Pulse keeps) and its adapters.
+//!
+//! - [`sqlite::SqliteStore`]: the embedded default, one WAL-mode file per data directory.
+//! - The DynamoDB adapter (single-table design, see README.md) comes with the AWS functions.
+//!
+//! [`conformance`] is the one test suite every adapter passes.
+
+pub mod conformance;
+pub mod error;
+pub mod port;
+pub mod sqlite;
+pub mod types;
+
+pub use error::StoreError;
+pub use port::{SpanFilter, Store, StoreResult};
+pub use types::*;

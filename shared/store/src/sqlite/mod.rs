@@ -1,0 +1,341 @@
+//! The embedded store: one SQLite file (`pulse.db`, WAL mode, `synchronous=FULL`) in the
+//! data directory. One writer thread applies writes with group commit (see [`writer`]);
+//! reads run on a small pool of read connections, which WAL lets proceed during writes.
+
+mod codec;
+mod ingest;
+mod reads;
+mod results;
+mod schema;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pulse_core::records::ScoringData;
+use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
+use rusqlite::{Connection, OpenFlags};
+
+use self::codec::sql;
+use self::writer::Writer;
+use crate::error::StoreError;
+use crate::port::{SpanFilter, Store, StoreResult};
+use crate::types::{
+    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
+    SegmentSpan, SegmentTransition, Workspace,
+};
+
+pub use schema::SCHEMA_VERSION;
+
+/// The database file inside a data directory.
+pub const DATABASE_FILE: &str = "pulse.db";
+
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<Readers>,
+    path: PathBuf,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, migrating its schema.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| {
+            StoreError::Unavailable(format!(
+                "creating the data directory {}: {error}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut connection = Connection::open(&path).map_err(|error| {
+            StoreError::Unavailable(format!("opening {}: {error}", path.display()))
+        })?;
+        configure(&connection, false)?;
+        schema::migrate(&mut connection)?;
+        Ok(SqliteStore {
+            writer: Writer::start(connection),
+            readers: Arc::new(Readers {
+                path: path.clone(),
+                idle: Mutex::new(Vec::new()),
+            }),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn read<F, R>(&self, work: F) -> StoreResult<R>
+    where
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let connection = readers.take()?;
+            let result = work(&connection);
+            readers.give_back(connection);
+            result
+        })
+        .await
+        .map_err(|error| StoreError::Unavailable(format!("a read task failed: {error}")))?
+    }
+}
+
+impl Readers {
+    fn take(&self) -> StoreResult<Connection> {
+        if let Some(connection) = self.idle.lock().expect("reader pool lock").pop() {
+            return Ok(connection);
+        }
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(sql)?;
+        configure(&connection, true)?;
+        Ok(connection)
+    }
+
+    fn give_back(&self, connection: Connection) {
+        let mut idle = self.idle.lock().expect("reader pool lock");
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+    }
+}
+
+fn configure(connection: &Connection, read_only: bool) -> StoreResult<()> {
+    connection
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sql)?;
+    if !read_only {
+        // WAL: readers never block the writer; FULL: a commit is on disk before we answer.
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(sql)?;
+    }
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn text(workspace: &WorkspaceId) -> String {
+    workspace.as_str().to_string()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        keys: &[ApiKeyRecord],
+    ) -> StoreResult<()> {
+        let workspace = workspace.clone();
+        let keys = keys.to_vec();
+        self.writer
+            .run(move |connection| reads::create_workspace(connection, &workspace, &keys))
+            .await
+    }
+
+    async fn workspace(&self, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+        let id = text(id);
+        self.read(move |connection| reads::workspace(connection, &id))
+            .await
+    }
+
+    async fn workspaces(&self) -> StoreResult<Vec<Workspace>> {
+        self.read(reads::workspaces).await
+    }
+
+    async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let hash = hash.to_string();
+        self.read(move |connection| reads::key_by_hash(connection, &hash))
+            .await
+    }
+
+    async fn ingest(
+        &self,
+        workspace: &WorkspaceId,
+        batch: &IngestBatch,
+    ) -> StoreResult<IngestOutcome> {
+        let workspace = text(workspace);
+        let batch = batch.clone();
+        self.writer
+            .run(move |connection| ingest::ingest(connection, &workspace, &batch))
+            .await
+    }
+
+    async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.writer
+            .run(move |connection| {
+                connection
+                    .execute(
+                        "DELETE FROM message_ids WHERE accepted_at < ?1",
+                        [codec::millis(before)],
+                    )
+                    .map(|deleted| deleted as u64)
+                    .map_err(sql)
+            })
+            .await
+    }
+
+    async fn scoring_data(
+        &self,
+        workspace: &WorkspaceId,
+        usage_from: Day,
+    ) -> StoreResult<ScoringData> {
+        let workspace = text(workspace);
+        self.read(move |connection| reads::scoring_data(connection, &workspace, usage_from))
+            .await
+    }
+
+    async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {
+        let workspace = text(workspace);
+        let profile = profile.clone();
+        self.writer
+            .run(move |connection| reads::put_profile(connection, &workspace, &profile))
+            .await
+    }
+
+    async fn profile(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<Profile>> {
+        let workspace = text(workspace);
+        let id = id.to_string();
+        self.read(move |connection| reads::profile(connection, &workspace, &id))
+            .await
+    }
+
+    async fn profiles(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Profile>> {
+        let workspace = text(workspace);
+        self.read(move |connection| reads::profiles(connection, &workspace))
+            .await
+    }
+
+    async fn delete_profile(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<bool> {
+        let workspace = text(workspace);
+        let id = id.to_string();
+        self.writer
+            .run(move |connection| reads::delete_profile(connection, &workspace, &id))
+            .await
+    }
+
+    async fn save_computation(
+        &self,
+        workspace: &WorkspaceId,
+        computation: &Computation,
+    ) -> StoreResult<Vec<SegmentTransition>> {
+        let workspace = text(workspace);
+        let computation = computation.clone();
+        self.writer
+            .run(move |connection| results::save_computation(connection, &workspace, &computation))
+            .await
+    }
+
+    async fn latest_day(&self, workspace: &WorkspaceId, profile: &str) -> StoreResult<Option<Day>> {
+        let workspace = text(workspace);
+        let profile = profile.to_string();
+        self.read(move |connection| results::latest_day(connection, &workspace, &profile))
+            .await
+    }
+
+    async fn scores_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, f64>> {
+        let workspace = text(workspace);
+        let profile = profile.to_string();
+        self.read(move |connection| results::scores_on(connection, &workspace, &profile, kind, day))
+            .await
+    }
+
+    async fn snapshot(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        subject: &str,
+        day: Day,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        let (workspace, profile, subject) =
+            (text(workspace), profile.to_string(), subject.to_string());
+        self.read(move |connection| {
+            results::snapshot(connection, &workspace, &profile, kind, &subject, day)
+        })
+        .await
+    }
+
+    async fn snapshots(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+        query: &ListQuery,
+    ) -> StoreResult<Page<serde_json::Value>> {
+        let (workspace, profile, query) = (text(workspace), profile.to_string(), query.clone());
+        self.read(move |connection| {
+            results::snapshots(connection, &workspace, &profile, kind, day, &query)
+        })
+        .await
+    }
+
+    async fn history(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        subject: &str,
+        from: Day,
+        to: Day,
+    ) -> StoreResult<Vec<HistoryPoint>> {
+        let (workspace, profile, subject) =
+            (text(workspace), profile.to_string(), subject.to_string());
+        self.read(move |connection| {
+            results::history(connection, &workspace, &profile, kind, &subject, from, to)
+        })
+        .await
+    }
+
+    async fn segment_spans(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        filter: SpanFilter<'_>,
+    ) -> StoreResult<Vec<SegmentSpan>> {
+        let (workspace, profile) = (text(workspace), profile.to_string());
+        let (subject, segment) = match filter {
+            SpanFilter::Subject(subject) => (Some(subject.to_string()), None),
+            SpanFilter::Segment(segment) => (None, Some(segment.to_string())),
+        };
+        self.read(move |connection| {
+            let filter = match (&subject, &segment) {
+                (Some(subject), _) => SpanFilter::Subject(subject),
+                (None, Some(segment)) => SpanFilter::Segment(segment),
+                (None, None) => unreachable!("one filter is always set"),
+            };
+            results::segment_spans(connection, &workspace, &profile, kind, filter)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

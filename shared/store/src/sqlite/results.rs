@@ -1,0 +1,452 @@
+//! Computed days: saving a computation (replacing the day, recording segment transitions)
+//! and the reads behind the admin API's lists, single items and history.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use pulse_core::{Day, SubjectKind};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value as SqlValue};
+
+use super::codec::{day_from, millis, sql, to_json};
+use crate::error::StoreError;
+use crate::port::SpanFilter;
+use crate::types::{
+    Computation, HistoryPoint, ListQuery, Page, SegmentSpan, SegmentTransition, SortField,
+    StoredSnapshot, decode_offset_cursor, encode_offset_cursor,
+};
+
+pub(crate) fn save_computation(
+    connection: &Connection,
+    workspace: &str,
+    computation: &Computation,
+) -> Result<Vec<SegmentTransition>, StoreError> {
+    let profile = computation.profile.as_str();
+    let day = i64::from(computation.day.number());
+    let latest: Option<i64> = connection
+        .query_row(
+            "SELECT max(day) FROM computations WHERE workspace = ?1 AND profile = ?2",
+            params![workspace, profile],
+            |row| row.get(0),
+        )
+        .map_err(sql)?;
+    for table in ["snapshots", "snapshot_links"] {
+        connection
+            .execute(
+                &format!("DELETE FROM {table} WHERE workspace = ?1 AND profile = ?2 AND day = ?3"),
+                params![workspace, profile, day],
+            )
+            .map_err(sql)?;
+    }
+    connection
+        .execute(
+            "INSERT OR REPLACE INTO computations (workspace, profile, day, computed_at, p90, users, accounts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                workspace,
+                profile,
+                day,
+                computation.computed_at.to_rfc3339(),
+                computation.p90,
+                computation.users.len() as i64,
+                computation.accounts.len() as i64
+            ],
+        )
+        .map_err(sql)?;
+    let mut transitions = Vec::new();
+    let is_latest = latest.is_none_or(|latest| day >= latest);
+    for (kind, snapshots) in [
+        (SubjectKind::Users, &computation.users),
+        (SubjectKind::Accounts, &computation.accounts),
+    ] {
+        insert_snapshots(connection, workspace, profile, kind, day, snapshots)?;
+        if is_latest {
+            transitions.extend(record_spans(
+                connection,
+                workspace,
+                profile,
+                kind,
+                computation.day,
+                snapshots,
+            )?);
+        }
+    }
+    Ok(transitions)
+}
+
+fn insert_snapshots(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: i64,
+    snapshots: &[StoredSnapshot],
+) -> Result<(), StoreError> {
+    let mut insert = connection
+        .prepare_cached(
+            "INSERT INTO snapshots (workspace, profile, kind, day, subject, score, raw_score, score_change,
+                                    activation, frequency, last_seen, segments, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .map_err(sql)?;
+    let mut link = connection
+        .prepare_cached(
+            "INSERT OR IGNORE INTO snapshot_links (workspace, profile, kind, day, link, value, subject)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(sql)?;
+    let kind = kind.as_str();
+    for snapshot in snapshots {
+        let keys = &snapshot.keys;
+        insert
+            .execute(params![
+                workspace,
+                profile,
+                kind,
+                day,
+                snapshot.subject,
+                keys.score,
+                keys.raw_score,
+                keys.score_change,
+                keys.activation,
+                keys.frequency,
+                keys.last_seen.map(millis),
+                to_json(&keys.segments),
+                to_json(&snapshot.body),
+            ])
+            .map_err(sql)?;
+        for (name, values) in [("segment", &keys.segments), ("account", &keys.accounts)] {
+            for value in values {
+                link.execute(params![
+                    workspace,
+                    profile,
+                    kind,
+                    day,
+                    name,
+                    value,
+                    snapshot.subject
+                ])
+                .map_err(sql)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens spans for subjects that entered a segment on `day` and closes those that left.
+/// Saving the same day twice changes nothing the second time.
+fn record_spans(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: Day,
+    snapshots: &[StoredSnapshot],
+) -> Result<Vec<SegmentTransition>, StoreError> {
+    let kind_text = kind.as_str();
+    let now: BTreeSet<(&str, &str)> = snapshots
+        .iter()
+        .flat_map(|snapshot| {
+            snapshot
+                .keys
+                .segments
+                .iter()
+                .map(|segment| (segment.as_str(), snapshot.subject.as_str()))
+        })
+        .collect();
+    let mut open: BTreeMap<(String, String), i64> = BTreeMap::new();
+    {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT segment, subject, entered FROM segment_spans
+                 WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND (left_on IS NULL OR left_on = ?4)",
+            )
+            .map_err(sql)?;
+        let rows = statement
+            .query_map(
+                params![workspace, profile, kind_text, day.number()],
+                |row| {
+                    Ok((
+                        (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+                        row.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .map_err(sql)?;
+        for row in rows {
+            let (key, entered) = row.map_err(sql)?;
+            open.insert(key, entered);
+        }
+    }
+    let mut transitions = Vec::new();
+    let transition = |segment: &str, subject: &str, entered: bool| SegmentTransition {
+        kind,
+        segment: segment.to_string(),
+        subject: subject.to_string(),
+        day,
+        entered,
+    };
+    for ((segment, subject), entered) in &open {
+        let still_in = now.contains(&(segment.as_str(), subject.as_str()));
+        if still_in {
+            // Reopen a span an earlier run of this same day had closed.
+            connection
+                .execute(
+                    "UPDATE segment_spans SET left_on = NULL WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+                     AND segment = ?4 AND subject = ?5 AND entered = ?6 AND left_on IS NOT NULL",
+                    params![workspace, profile, kind_text, segment, subject, entered],
+                )
+                .map_err(sql)?;
+        } else if *entered == i64::from(day.number()) {
+            connection
+                .execute(
+                    "DELETE FROM segment_spans WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+                     AND segment = ?4 AND subject = ?5 AND entered = ?6",
+                    params![workspace, profile, kind_text, segment, subject, entered],
+                )
+                .map_err(sql)?;
+        } else {
+            let closed = connection
+                .execute(
+                    "UPDATE segment_spans SET left_on = ?7 WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+                     AND segment = ?4 AND subject = ?5 AND entered = ?6 AND left_on IS NULL",
+                    params![workspace, profile, kind_text, segment, subject, entered, day.number()],
+                )
+                .map_err(sql)?;
+            if closed > 0 {
+                transitions.push(transition(segment, subject, false));
+            }
+        }
+    }
+    let mut insert = connection
+        .prepare_cached(
+            "INSERT OR IGNORE INTO segment_spans (workspace, profile, kind, segment, subject, entered, left_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+        )
+        .map_err(sql)?;
+    for (segment, subject) in now {
+        if !open.contains_key(&(segment.to_string(), subject.to_string())) {
+            insert
+                .execute(params![
+                    workspace,
+                    profile,
+                    kind_text,
+                    segment,
+                    subject,
+                    day.number()
+                ])
+                .map_err(sql)?;
+            transitions.push(transition(segment, subject, true));
+        }
+    }
+    Ok(transitions)
+}
+
+pub(crate) fn latest_day(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+) -> Result<Option<Day>, StoreError> {
+    let latest: Option<i64> = connection
+        .query_row(
+            "SELECT max(day) FROM computations WHERE workspace = ?1 AND profile = ?2",
+            params![workspace, profile],
+            |row| row.get(0),
+        )
+        .map_err(sql)?;
+    latest.map(day_from).transpose()
+}
+
+pub(crate) fn scores_on(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: Day,
+) -> Result<HashMap<String, f64>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT subject, score FROM snapshots WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4",
+        )
+        .map_err(sql)?;
+    let rows = statement
+        .query_map(
+            params![workspace, profile, kind.as_str(), day.number()],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?)),
+        )
+        .map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
+pub(crate) fn snapshot(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    subject: &str,
+    day: Day,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let body: Option<String> = connection
+        .query_row(
+            "SELECT body FROM snapshots WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4 AND subject = ?5",
+            params![workspace, profile, kind.as_str(), day.number(), subject],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sql)?;
+    body.map(|body| serde_json::from_str(&body).map_err(StoreError::corrupt))
+        .transpose()
+}
+
+pub(crate) fn snapshots(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: Day,
+    query: &ListQuery,
+) -> Result<Page<serde_json::Value>, StoreError> {
+    let offset = match &query.cursor {
+        Some(cursor) => decode_offset_cursor(cursor).ok_or_else(|| {
+            StoreError::Invalid("the cursor is not one this server issued".into())
+        })?,
+        None => 0,
+    };
+    let mut sql_text = String::from("SELECT s.body FROM snapshots s");
+    let mut values: Vec<SqlValue> = vec![
+        workspace.to_string().into(),
+        profile.to_string().into(),
+        kind.as_str().to_string().into(),
+        i64::from(day.number()).into(),
+    ];
+    for (link, value) in [("segment", &query.segment), ("account", &query.account)] {
+        if let Some(value) = value {
+            let n = values.len();
+            sql_text.push_str(&format!(
+                " JOIN snapshot_links l_{link} ON l_{link}.workspace = s.workspace AND l_{link}.profile = s.profile
+                  AND l_{link}.kind = s.kind AND l_{link}.day = s.day AND l_{link}.subject = s.subject
+                  AND l_{link}.link = '{link}' AND l_{link}.value = ?{}",
+                n + 1
+            ));
+            values.push(value.clone().into());
+        }
+    }
+    let column = match query.sort.field {
+        SortField::Score => "s.score",
+        SortField::RawScore => "s.raw_score",
+        SortField::ScoreChange => "s.score_change",
+        SortField::Activation => "s.activation",
+        SortField::Frequency => "s.frequency",
+        SortField::LastSeen => "s.last_seen",
+        SortField::Id => "s.subject",
+    };
+    let direction = if query.sort.descending { "DESC" } else { "ASC" };
+    // Missing values (no change yet, no activation criteria) sort last either way.
+    sql_text.push_str(&format!(
+        " WHERE s.workspace = ?1 AND s.profile = ?2 AND s.kind = ?3 AND s.day = ?4
+          ORDER BY ({column} IS NULL), {column} {direction}, s.subject ASC LIMIT {} OFFSET {offset}",
+        query.limit + 1
+    ));
+    let mut statement = connection.prepare(&sql_text).map_err(sql)?;
+    let rows = statement
+        .query_map(params_from_iter(values), |row| row.get::<_, String>(0))
+        .map_err(sql)?;
+    let mut items = Vec::with_capacity(query.limit);
+    for row in rows {
+        let body = row.map_err(sql)?;
+        items.push(serde_json::from_str(&body).map_err(StoreError::corrupt)?);
+    }
+    let next_cursor =
+        (items.len() > query.limit).then(|| encode_offset_cursor(offset + query.limit));
+    items.truncate(query.limit);
+    Ok(Page { items, next_cursor })
+}
+
+pub(crate) fn history(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    subject: &str,
+    from: Day,
+    to: Day,
+) -> Result<Vec<HistoryPoint>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT day, score, score_change, activation, segments FROM snapshots
+             WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND subject = ?4 AND day BETWEEN ?5 AND ?6
+             ORDER BY day",
+        )
+        .map_err(sql)?;
+    let rows = statement
+        .query_map(
+            params![
+                workspace,
+                profile,
+                kind.as_str(),
+                subject,
+                from.number(),
+                to.number()
+            ],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, f64>(1)?,
+                    row.get::<_, Option<f64>>(2)?,
+                    row.get::<_, Option<f64>>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            },
+        )
+        .map_err(sql)?;
+    let mut points = Vec::new();
+    for row in rows {
+        let (day, score, score_change, activation, segments) = row.map_err(sql)?;
+        points.push(HistoryPoint {
+            day: day_from(day)?,
+            score,
+            score_change,
+            activation,
+            segments: serde_json::from_str(&segments).map_err(StoreError::corrupt)?,
+        });
+    }
+    Ok(points)
+}
+
+pub(crate) fn segment_spans(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    filter: SpanFilter<'_>,
+) -> Result<Vec<SegmentSpan>, StoreError> {
+    let (column, value) = match filter {
+        SpanFilter::Subject(subject) => ("subject", subject),
+        SpanFilter::Segment(segment) => ("segment", segment),
+    };
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT segment, subject, entered, left_on FROM segment_spans
+             WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND {column} = ?4 ORDER BY entered, segment, subject"
+        ))
+        .map_err(sql)?;
+    let rows = statement
+        .query_map(params![workspace, profile, kind.as_str(), value], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
+        })
+        .map_err(sql)?;
+    let mut spans = Vec::new();
+    for row in rows {
+        let (segment, subject, entered, left) = row.map_err(sql)?;
+        spans.push(SegmentSpan {
+            segment,
+            subject,
+            entered: day_from(entered)?,
+            left: left.map(day_from).transpose()?,
+        });
+    }
+    Ok(spans)
+}
