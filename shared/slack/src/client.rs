@@ -95,7 +95,9 @@ impl WebhookClient {
         let mut backoff = Duration::ZERO;
         loop {
             let started_waiting = Instant::now();
-            sleep(backoff).await;
+            if !backoff.is_zero() {
+                sleep(backoff).await;
+            }
             self.pacer.wait_turn(key).await;
             let waited = started_waiting.elapsed();
 
@@ -137,7 +139,7 @@ impl WebhookClient {
                 }
                 Verdict::RateLimited(Some(wait)) => {
                     self.pacer.hold_off(key, Instant::now() + wait);
-                    Duration::ZERO
+                    wait
                 }
             };
             info!(attempt = attempts.len(), backoff_ms = backoff.as_millis() as u64, "will retry");
