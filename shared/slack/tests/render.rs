@@ -30,7 +30,10 @@ fn blocks(payload: &Value) -> &Vec<Value> {
 }
 
 fn of_type<'a>(payload: &'a Value, kind: &str) -> Vec<&'a Value> {
-    blocks(payload).iter().filter(|b| b["type"] == kind).collect()
+    blocks(payload)
+        .iter()
+        .filter(|b| b["type"] == kind)
+        .collect()
 }
 
 #[test]
@@ -97,8 +100,14 @@ fn mrkdwn_control_characters_from_outside_are_escaped() {
     });
 
     let who = payload["blocks"][1]["text"]["text"].as_str().unwrap();
-    assert!(who.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|Co&gt;"), "{who}");
-    assert_eq!(payload["blocks"][2]["fields"][0]["text"], "*a&lt;b*\nx&gt;y &amp; z");
+    assert!(
+        who.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|Co&gt;"),
+        "{who}"
+    );
+    assert_eq!(
+        payload["blocks"][2]["fields"][0]["text"],
+        "*a&lt;b*\nx&gt;y &amp; z"
+    );
     assert!(!payload["text"].as_str().unwrap().contains("<!channel>"));
     assert_eq!(escape_mrkdwn("a & <b>"), "a &amp; &lt;b&gt;");
 }
@@ -118,7 +127,9 @@ fn a_10000_character_headline_is_clipped_and_still_fits() {
 
 #[test]
 fn an_alert_with_200_facts_fits() {
-    let facts = (0..200).map(|i| Fact::new(format!("Fact {i}"), "v")).collect();
+    let facts = (0..200)
+        .map(|i| Fact::new(format!("Fact {i}"), "v"))
+        .collect();
     let payload = render_alert(&AlertNotice { facts, ..notice() });
 
     assert_eq!(check_limits(&payload), Ok(()));
@@ -147,7 +158,12 @@ fn an_alert_where_every_value_is_huge_and_full_of_markup_still_fits() {
 fn a_digest_of_500_alerts_shows_twenty_and_counts_the_rest() {
     let notices: Vec<AlertNotice> = (0..500)
         .map(|i| AlertNotice {
-            rule_id: if i % 5 == 0 { "new-user" } else { "cooling-off" }.into(),
+            rule_id: if i % 5 == 0 {
+                "new-user"
+            } else {
+                "cooling-off"
+            }
+            .into(),
             headline: format!("Alert {i} {}", "x".repeat(5_000)),
             ..notice()
         })
@@ -155,10 +171,20 @@ fn a_digest_of_500_alerts_shows_twenty_and_counts_the_rest() {
     let payload = render_digest("cs-alerts", &notices);
 
     assert_eq!(check_limits(&payload), Ok(()));
-    assert_eq!(payload["blocks"][0]["text"]["text"], "500 Pulse alerts for #cs-alerts");
-    let last = blocks(&payload).last().unwrap()["text"]["text"].as_str().unwrap();
+    assert_eq!(
+        payload["blocks"][0]["text"]["text"],
+        "500 Pulse alerts for #cs-alerts"
+    );
+    let last = blocks(&payload).last().unwrap()["text"]["text"]
+        .as_str()
+        .unwrap();
     assert_eq!(last, "…and 480 more: cooling-off ×384, new-user ×96");
-    assert!(payload["text"].as_str().unwrap().starts_with("500 Pulse alerts for #cs-alerts: Alert 0"));
+    assert!(
+        payload["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("500 Pulse alerts for #cs-alerts: Alert 0")
+    );
 }
 
 #[test]
@@ -168,7 +194,10 @@ fn a_small_digest_shows_every_alert_with_its_numbers() {
     let entries = of_type(&payload, "section");
     assert_eq!(entries.len(), 3);
     let entry = entries[0]["text"]["text"].as_str().unwrap();
-    assert!(entry.contains("Account Acme (acc_1)") && entry.contains("Score: *42 (−14)*"), "{entry}");
+    assert!(
+        entry.contains("Account Acme (acc_1)") && entry.contains("Score: *42 (−14)*"),
+        "{entry}"
+    );
     assert!(!payload.to_string().contains("more:"));
     assert_eq!(check_limits(&payload), Ok(()));
 }
@@ -191,9 +220,7 @@ fn check_limits_rejects_51_blocks() {
 
 #[test]
 fn check_limits_rejects_a_3001_character_text_and_accepts_3000() {
-    let section = |n: usize| {
-        json!({"text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "é".repeat(n)}}]})
-    };
+    let section = |n: usize| json!({"text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "é".repeat(n)}}]});
 
     assert_eq!(check_limits(&section(3_000)), Ok(()));
     assert_eq!(
@@ -212,8 +239,17 @@ fn check_limits_rejects_long_headers_too_many_fields_and_a_missing_fallback() {
     let field = json!({"type": "mrkdwn", "text": "f"});
     let fields = json!({"text": "hi", "blocks": [{"type": "section", "fields": vec![field; 11]}]});
 
-    assert!(matches!(check_limits(&header), Err(LimitError::TextTooLong { max: 150, .. })));
-    assert!(matches!(check_limits(&fields), Err(LimitError::TooManyItems { max: 10, .. })));
-    assert_eq!(check_limits(&json!({"text": " "})), Err(LimitError::MissingFallbackText));
+    assert!(matches!(
+        check_limits(&header),
+        Err(LimitError::TextTooLong { max: 150, .. })
+    ));
+    assert!(matches!(
+        check_limits(&fields),
+        Err(LimitError::TooManyItems { max: 10, .. })
+    ));
+    assert_eq!(
+        check_limits(&json!({"text": " "})),
+        Err(LimitError::MissingFallbackText)
+    );
     assert_eq!(check_limits(&json!([])), Err(LimitError::NotAnObject));
 }

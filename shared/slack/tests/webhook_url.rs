@@ -8,16 +8,23 @@ use pulse_slack::test_server::{ScriptedResponse, SlackServer};
 use pulse_slack::{RetryPolicy, WebhookClient, WebhookUrl, WebhookUrlError};
 use serde_json::json;
 
-const SLACK_URL: &str = "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/aBcDeFgHiJkLmNoPqRsTuVwX";
+const SLACK_URL: &str =
+    "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/aBcDeFgHiJkLmNoPqRsTuVwX";
 
 #[test]
 fn debug_and_display_show_only_a_masked_url() {
     let url = WebhookUrl::parse(SLACK_URL).unwrap();
 
     assert_eq!(url.to_string(), "https://hooks.slack.com/services/T…/***");
-    assert_eq!(format!("{url:?}"), r#"WebhookUrl("https://hooks.slack.com/services/T…/***")"#);
+    assert_eq!(
+        format!("{url:?}"),
+        r#"WebhookUrl("https://hooks.slack.com/services/T…/***")"#
+    );
     for shown in [url.to_string(), format!("{url:?}"), format!("{url:#?}")] {
-        assert!(!shown.contains("aBcDeF") && !shown.contains("B0EF45GH6"), "{shown}");
+        assert!(
+            !shown.contains("aBcDeF") && !shown.contains("B0EF45GH6"),
+            "{shown}"
+        );
     }
 }
 
@@ -30,8 +37,14 @@ fn other_hosts_show_no_part_of_their_path() {
 
 #[test]
 fn only_http_urls_with_a_host_are_accepted() {
-    assert_eq!(WebhookUrl::parse("ftp://hooks.slack.com/x"), Err(WebhookUrlError::NotHttp));
-    assert!(matches!(WebhookUrl::parse("not a url"), Err(WebhookUrlError::Malformed(_))));
+    assert_eq!(
+        WebhookUrl::parse("ftp://hooks.slack.com/x"),
+        Err(WebhookUrlError::NotHttp)
+    );
+    assert!(matches!(
+        WebhookUrl::parse("not a url"),
+        Err(WebhookUrlError::Malformed(_))
+    ));
     assert!(WebhookUrl::parse(&format!("  {SLACK_URL}\n")).is_ok());
 }
 
@@ -60,14 +73,28 @@ async fn the_logs_of_a_troubled_delivery_show_the_masked_url_only() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let slack = SlackServer::start().await;
     let path = "/services/T0001/B0001/topsecret";
-    slack.respond(path, [ScriptedResponse::ServerError, ScriptedResponse::ChannelNotFound]);
-    let policy = RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
+    slack.respond(
+        path,
+        [
+            ScriptedResponse::ServerError,
+            ScriptedResponse::ChannelNotFound,
+        ],
+    );
+    let policy = RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        ..RetryPolicy::default()
+    };
     let client = WebhookClient::new(policy).with_min_interval(Duration::ZERO);
 
-    let delivery = client.deliver(&slack.webhook_url(path), &json!({"text": "hi"})).await;
+    let delivery = client
+        .deliver(&slack.webhook_url(path), &json!({"text": "hi"}))
+        .await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert_eq!(delivery.attempts.len(), 2);
     assert!(logs.contains("/services/T…/***"), "{logs}");
-    assert!(!logs.contains("topsecret") && !logs.contains("B0001"), "{logs}");
+    assert!(
+        !logs.contains("topsecret") && !logs.contains("B0001"),
+        "{logs}"
+    );
 }

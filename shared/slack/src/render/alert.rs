@@ -74,7 +74,11 @@ fn fact_field(fact: &Fact) -> String {
     };
     let text = match fact.label.trim() {
         "" => escape_mrkdwn(value),
-        label => format!("*{}*\n{}", mrkdwn(label, MAX_LABEL_CHARS), escape_mrkdwn(value)),
+        label => format!(
+            "*{}*\n{}",
+            mrkdwn(label, MAX_LABEL_CHARS),
+            escape_mrkdwn(value)
+        ),
     };
     clip_mrkdwn(&text, MAX_FIELD_CHARS)
 }
@@ -90,7 +94,12 @@ fn fallback_text(notice: &AlertNotice) -> String {
         .facts
         .iter()
         .take(MAX_FACTS_SHOWN)
-        .map(|fact| mrkdwn(&format!("{}: {}", fact.label, fact.value), FALLBACK_FACT_CHARS))
+        .map(|fact| {
+            mrkdwn(
+                &format!("{}: {}", fact.label, fact.value),
+                FALLBACK_FACT_CHARS,
+            )
+        })
         .collect();
     if !facts.is_empty() {
         text.push_str(" — ");

@@ -93,7 +93,7 @@ fn more_line(rest: &[AlertNotice]) -> String {
     }
     let mut counts: Vec<(&str, usize)> = by_rule.into_iter().collect();
     // Most frequent first; the BTreeMap order breaks ties by name, so output is stable.
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
     let mut named: Vec<String> = counts
         .iter()
         .take(RULES_NAMED_IN_SUMMARY)
