@@ -134,9 +134,8 @@ impl WebhookClient {
                     return give_up(
                         attempts,
                         format!(
-                            "Slack asked to wait {} s (Retry-After), more than the {} s allowed",
-                            wait.as_secs(),
-                            self.policy.max_retry_after.as_secs()
+                            "Slack asked to wait {wait:?} (Retry-After), more than the {:?} allowed",
+                            self.policy.max_retry_after
                         ),
                     );
                 }

@@ -114,7 +114,7 @@ async fn a_retry_after_longer_than_allowed_gives_up_at_once() {
     let DeliveryOutcome::GaveUp { reason } = &delivery.outcome else {
         panic!("expected GaveUp, got {:?}", delivery.outcome);
     };
-    assert!(reason.contains("120 s"), "{reason}");
+    assert!(reason.contains("wait 120s"), "{reason}");
     assert_eq!(statuses(&delivery), [Some(429)]);
     assert_eq!(slack.received(HOOK).len(), 1);
 }
