@@ -115,9 +115,7 @@ pub struct ProfileError {
 impl Profile {
     /// Parses and validates a profile written in YAML or JSON.
     pub fn parse(text: &str) -> Result<Profile, ProfileError> {
-        let document: Value = serde_yaml_ng::from_str(text).map_err(|error| ProfileError {
-            problems: vec![format!("not valid YAML or JSON: {error}")],
-        })?;
+        let document = parse_document(text).map_err(|problem| ProfileError { problems: vec![problem] })?;
         Profile::from_document(&document)
     }
 
@@ -210,6 +208,11 @@ impl Profile {
         }
         events
     }
+}
+
+/// Parses YAML or JSON text (JSON is YAML) into a JSON value, for validation.
+pub fn parse_document(text: &str) -> Result<Value, String> {
+    serde_yaml_ng::from_str(text).map_err(|error| format!("not valid YAML or JSON: {error}"))
 }
 
 #[derive(Default)]

@@ -89,6 +89,14 @@ pub trait Store: Send + Sync + 'static {
         day: Day,
         query: &ListQuery,
     ) -> StoreResult<Page<serde_json::Value>>;
+    /// How many subjects each segment holds on a computed day.
+    async fn segment_sizes(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, u64>>;
     /// A subject's computed days between `from` and `to` inclusive, oldest first.
     async fn history(
         &self,

@@ -296,6 +296,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn segment_sizes(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, u64>> {
+        let (workspace, profile) = (text(workspace), profile.to_string());
+        self.read(move |connection| results::segment_sizes(connection, &workspace, &profile, kind, day))
+            .await
+    }
+
     async fn history(
         &self,
         workspace: &WorkspaceId,

@@ -360,6 +360,27 @@ pub(crate) fn snapshots(
     Ok(Page { items, next_cursor })
 }
 
+pub(crate) fn segment_sizes(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: Day,
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT value, count(*) FROM snapshot_links
+             WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4 AND link = 'segment' GROUP BY value",
+        )
+        .map_err(sql)?;
+    let rows = statement
+        .query_map(params![workspace, profile, kind.as_str(), day.number()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+        })
+        .map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
 pub(crate) fn history(
     connection: &Connection,
     workspace: &str,

@@ -1,0 +1,3 @@
+//! `pulse demo` (being written).
+use anyhow::Result;
+pub async fn run(_args: crate::cli::DemoArgs) -> Result<()> { anyhow::bail!("not yet") }

@@ -1,0 +1,50 @@
+//! The HTTP API: ingestion (SPEC §2) and the admin/read API (SPEC §7) in one axum Router,
+//! served by `pulse serve` locally and by `lambda_http` in the Lambda functions.
+
+mod admin;
+mod auth;
+mod body;
+mod ingest;
+mod response;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::App;
+
+pub use response::error_response;
+
+/// Every route: ingestion and admin.
+pub fn router(app: App) -> Router {
+    ingest_router(app.clone()).merge(admin_router(app))
+}
+
+/// Ingestion only (the `ingest` function).
+pub fn ingest_router(app: App) -> Router {
+    Router::new()
+        .route("/v1/batch", post(ingest::receive))
+        .route("/v1/import", post(ingest::receive))
+        .route("/v1/track", post(ingest::receive))
+        .route("/v1/identify", post(ingest::receive))
+        .route("/v1/group", post(ingest::receive))
+        .route("/v1/page", post(ingest::receive))
+        .route("/v1/screen", post(ingest::receive))
+        .route("/v1/alias", post(ingest::receive))
+        .route("/health", get(health))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// The admin/read API only (the `api` function).
+pub fn admin_router(app: App) -> Router {
+    admin::routes()
+        .route("/health", get(health))
+        .fallback(response::unknown_route)
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
