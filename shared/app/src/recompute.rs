@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use pulse_core::records::assemble;
+use pulse_core::records::{assemble, usage_from};
 use pulse_core::{Day, PreviousScores, Profile, SubjectKind, WorkspaceId, compute};
 use pulse_store::{Computation, SegmentTransition, StoredSnapshot};
 use serde::Serialize;
@@ -37,8 +37,12 @@ impl App {
         let started = Instant::now();
         let as_of = as_of.unwrap_or_else(|| Day::of(self.clock.now()));
         let period_from = as_of.plus(1 - profile.window_days as i32);
-        let data = self.store.scoring_data(workspace, period_from).await?;
-        let (users, accounts) = assemble(&data, as_of, period_from);
+        let needs = profile.population_rule().map(|rule| rule.event_needs()).unwrap_or_default();
+        let data = self
+            .store
+            .scoring_data(workspace, usage_from(as_of, period_from, &needs))
+            .await?;
+        let (users, accounts) = assemble(&data, as_of, period_from, &needs);
         drop(data);
         let earlier = as_of.plus(-(profile.window_days as i32));
         let profile_id = profile.id.as_str();

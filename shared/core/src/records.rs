@@ -10,6 +10,7 @@ use crate::activity::{AccountInfo, UserActivity};
 use crate::call::FlatMap;
 use crate::day::Day;
 use crate::ids::IdentityKey;
+use crate::rules::EventNeed;
 
 /// One raw identity (`u:<userId>` or `a:<anonymousId>`) as stored.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,13 +98,26 @@ pub fn resolve_identities(records: &[IdentityRecord]) -> HashMap<String, String>
     owners
 }
 
+/// The first day of daily usage a computation needs: the engagement period's first day,
+/// or earlier when a rule counts events over a longer window.
+pub fn usage_from(as_of: Day, period_from: Day, needs: &[EventNeed]) -> Day {
+    needs
+        .iter()
+        .filter_map(|need| need.days)
+        .map(|days| as_of.plus(1 - days as i32))
+        .fold(period_from, Day::min)
+}
+
 /// Builds each canonical user's [`UserActivity`] as of `as_of`, for a profile whose
 /// engagement period starts on `period_from`. Daily usage after `as_of` is subtracted from
-/// lifetime counts so that a past day sees the all-time counts it had then.
+/// lifetime counts so that a past day sees the all-time counts it had then. `needs` are the
+/// `count(event, days)` values rules will ask for; `data.usage` must start early enough
+/// (see [`usage_from`]).
 pub fn assemble(
     data: &ScoringData,
     as_of: Day,
     period_from: Day,
+    needs: &[EventNeed],
 ) -> (Vec<UserActivity>, HashMap<String, AccountInfo>) {
     let owners = resolve_identities(&data.identities);
     let mut users: BTreeMap<&str, UserActivity> = BTreeMap::new();
@@ -152,13 +166,32 @@ pub fn assemble(
         if usage.day > as_of {
             let count = user.all_time.entry(usage.event.clone()).or_default();
             *count = count.saturating_sub(usage.count);
-        } else if usage.day >= period_from {
+            continue;
+        }
+        if usage.day >= period_from {
             *user
                 .period
                 .entry(usage.event.clone())
                 .or_default()
                 .entry(usage.day)
                 .or_default() += usage.count;
+        }
+        for need in needs {
+            if let Some(days) = need.days
+                && need.event == usage.event
+                && usage.day >= as_of.plus(1 - days as i32)
+            {
+                *user.rule_counts.entry((need.event.clone(), Some(days))).or_default() += usage.count;
+            }
+        }
+    }
+    for user in users.values_mut() {
+        for need in needs {
+            let count = match need.days {
+                None => user.all_time.get(&need.event).copied().unwrap_or(0),
+                Some(_) => 0,
+            };
+            *user.rule_counts.entry((need.event.clone(), need.days)).or_default() += count;
         }
     }
     let accounts = data
@@ -301,7 +334,11 @@ mod tests {
             ],
             ..Default::default()
         };
-        let (users, _) = assemble(&data, day("2026-12-01"), day("2026-11-25"));
+        let needs = [
+            EventNeed { event: "A".into(), days: None },
+            EventNeed { event: "A".into(), days: Some(2) },
+        ];
+        let (users, _) = assemble(&data, day("2026-12-01"), day("2026-11-25"), &needs);
         assert_eq!(users.len(), 1);
         let user = &users[0];
         assert_eq!(user.public_id(), "1");
