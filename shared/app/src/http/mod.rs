@@ -15,13 +15,22 @@ use crate::App;
 
 pub use response::error_response;
 
-/// Every route: ingestion and admin.
+/// Every route: ingestion and admin (`pulse serve`).
 pub fn router(app: App) -> Router {
-    ingest_router(app.clone()).merge(admin_router(app))
+    finish(ingest_routes().merge(admin::routes()), app)
 }
 
 /// Ingestion only (the `ingest` function).
 pub fn ingest_router(app: App) -> Router {
+    finish(ingest_routes(), app)
+}
+
+/// The admin/read API only (the `api` function).
+pub fn admin_router(app: App) -> Router {
+    finish(admin::routes(), app)
+}
+
+fn ingest_routes() -> Router<App> {
     Router::new()
         .route("/v1/batch", post(ingest::receive))
         .route("/v1/import", post(ingest::receive))
@@ -31,16 +40,14 @@ pub fn ingest_router(app: App) -> Router {
         .route("/v1/page", post(ingest::receive))
         .route("/v1/screen", post(ingest::receive))
         .route("/v1/alias", post(ingest::receive))
-        .route("/health", get(health))
-        .layer(TraceLayer::new_for_http())
-        .with_state(app)
 }
 
-/// The admin/read API only (the `api` function).
-pub fn admin_router(app: App) -> Router {
-    admin::routes()
+/// The parts every router shares: a health check, JSON 404/405 bodies, request tracing.
+fn finish(routes: Router<App>, app: App) -> Router {
+    routes
         .route("/health", get(health))
         .fallback(response::unknown_route)
+        .method_not_allowed_fallback(response::method_not_allowed)
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }

@@ -65,3 +65,12 @@ pub async fn unknown_route() -> Response {
         "no such endpoint; see the README for the API (ingestion under /v1/batch, admin under /v1/…)",
     ))
 }
+
+pub async fn method_not_allowed() -> Response {
+    let mut response = error_response(&AppError::bad_request(
+        "method_not_allowed",
+        "this endpoint does not take that HTTP method; see the README for the API",
+    ));
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
