@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (the Segment client
+# libraries for Node and Python), then formatting, lints, every Rust test, including the
+# end-to-end tests that start real `pulse` processes on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Installing the Segment client libraries the end-to-end tests drive Pulse with"
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+if [ ! -x target/e2e-venv/bin/python ]; then
+  mkdir -p target
+  python3 -m venv target/e2e-venv
+fi
+target/e2e-venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+export PULSE_E2E_PYTHON="$PWD/target/e2e-venv/bin/python"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "cargo build (the end-to-end tests run the built pulse binary)"
+cargo build --workspace --all-features
+
+step "cargo test"
+cargo test --workspace --all-features --no-fail-fast
