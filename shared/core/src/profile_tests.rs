@@ -172,3 +172,14 @@ fn an_invalid_population_rule_is_reported_with_its_position() {
         error.problems
     );
 }
+
+#[test]
+fn the_sample_profiles_shipped_in_infra_are_valid() {
+    for text in [
+        include_str!("../../../infra/profiles/cs.yaml"),
+        include_str!("../../../infra/profiles/trial.yaml"),
+    ] {
+        let profile = Profile::parse(text).unwrap();
+        assert!(profile.population_rule().is_some());
+    }
+}
