@@ -200,8 +200,13 @@ impl Store for SqliteStore {
         usage_from: Day,
     ) -> StoreResult<ScoringData> {
         let workspace = text(workspace);
-        self.read(move |connection| reads::scoring_data(connection, &workspace, usage_from))
-            .await
+        // One read transaction: a commit between the four reads would mix two states
+        // (e.g. daily totals from before a batch, lifetime totals from after it).
+        self.read(move |connection| {
+            let snapshot = connection.unchecked_transaction().map_err(sql)?;
+            reads::scoring_data(&snapshot, &workspace, usage_from)
+        })
+        .await
     }
 
     async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {
@@ -304,8 +309,10 @@ impl Store for SqliteStore {
         day: Day,
     ) -> StoreResult<HashMap<String, u64>> {
         let (workspace, profile) = (text(workspace), profile.to_string());
-        self.read(move |connection| results::segment_sizes(connection, &workspace, &profile, kind, day))
-            .await
+        self.read(move |connection| {
+            results::segment_sizes(connection, &workspace, &profile, kind, day)
+        })
+        .await
     }
 
     async fn history(

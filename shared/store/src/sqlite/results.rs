@@ -374,9 +374,10 @@ pub(crate) fn segment_sizes(
         )
         .map_err(sql)?;
     let rows = statement
-        .query_map(params![workspace, profile, kind.as_str(), day.number()], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
-        })
+        .query_map(
+            params![workspace, profile, kind.as_str(), day.number()],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)),
+        )
         .map_err(sql)?;
     rows.collect::<Result<_, _>>().map_err(sql)
 }

@@ -36,7 +36,13 @@ where
         let Some(work) = self.work.take() else {
             return false;
         };
-        let result = work(connection);
+        // A panicking job must not take the writer thread (and every later write) with it.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(connection)))
+            .unwrap_or_else(|_| {
+                Err(StoreError::Invalid(
+                    "a write failed unexpectedly; it was rolled back".into(),
+                ))
+            });
         let ok = result.is_ok();
         self.result = Some(result);
         ok
