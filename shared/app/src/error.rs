@@ -57,7 +57,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Invalid(message) => AppError::bad_request("invalid_request", message),
-            StoreError::AlreadyExists(message) => AppError::bad_request("already_exists", format!("{message} already exists")),
+            StoreError::AlreadyExists(message) => {
+                AppError::bad_request("already_exists", format!("{message} already exists"))
+            }
             other => AppError::Unavailable(other),
         }
     }

@@ -74,7 +74,11 @@ struct BatchEnvelope<'a> {
 }
 
 /// Parses a decompressed body. Shape errors are `400`, size errors `413`.
-pub fn parse_body(endpoint: Endpoint, bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
+pub fn parse_body(
+    endpoint: Endpoint,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<IngestBody, AppError> {
     match endpoint {
         Endpoint::Batch => parse_batch(bytes, limits),
         Endpoint::Single(call_type) => {
@@ -88,8 +92,12 @@ pub fn parse_body(endpoint: Endpoint, bytes: &[u8], limits: &Limits) -> Result<I
                     ),
                 });
             }
-            let call: Value = serde_json::from_slice(bytes)
-                .map_err(|error| AppError::bad_request("invalid_json", format!("the body is not valid JSON: {error}")))?;
+            let call: Value = serde_json::from_slice(bytes).map_err(|error| {
+                AppError::bad_request(
+                    "invalid_json",
+                    format!("the body is not valid JSON: {error}"),
+                )
+            })?;
             if !call.is_object() {
                 return Err(AppError::bad_request(
                     "invalid_body",
@@ -97,7 +105,10 @@ pub fn parse_body(endpoint: Endpoint, bytes: &[u8], limits: &Limits) -> Result<I
                 ));
             }
             Ok(IngestBody {
-                write_key: call.get("writeKey").and_then(Value::as_str).map(str::to_string),
+                write_key: call
+                    .get("writeKey")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 defaults: BatchDefaults::default(),
                 calls: vec![Ok(call)],
                 fixed_type: Some(call_type),
@@ -109,12 +120,17 @@ pub fn parse_body(endpoint: Endpoint, bytes: &[u8], limits: &Limits) -> Result<I
 fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
     let value_check: Result<&RawValue, _> = serde_json::from_slice(bytes);
     if let Err(error) = value_check {
-        return Err(AppError::bad_request("invalid_json", format!("the body is not valid JSON: {error}")));
+        return Err(AppError::bad_request(
+            "invalid_json",
+            format!("the body is not valid JSON: {error}"),
+        ));
     }
     let envelope: BatchEnvelope = serde_json::from_slice(bytes).map_err(|error| {
         AppError::bad_request(
             "invalid_body",
-            format!("expected {{\"batch\": [call, …]}} with optional context, sentAt, writeKey: {error}"),
+            format!(
+                "expected {{\"batch\": [call, …]}} with optional context, sentAt, writeKey: {error}"
+            ),
         )
     })?;
     if envelope.batch.len() > limits.max_calls {
@@ -130,7 +146,12 @@ fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
     let context = match envelope.context {
         None | Some(Value::Null) => None,
         Some(Value::Object(context)) => Some(context),
-        Some(_) => return Err(AppError::bad_request("invalid_body", "`context` must be a JSON object")),
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_body",
+                "`context` must be a JSON object",
+            ));
+        }
     };
     let calls = envelope
         .batch
@@ -142,7 +163,11 @@ fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
                 return Err(Rejection {
                     index,
                     message_id: None,
-                    error: format!("the call is {} bytes; at most {} are allowed", text.len(), limits.max_call_bytes),
+                    error: format!(
+                        "the call is {} bytes; at most {} are allowed",
+                        text.len(),
+                        limits.max_call_bytes
+                    ),
                     code: "call_too_large",
                 });
             }
@@ -155,7 +180,11 @@ fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
         })
         .collect();
     Ok(IngestBody {
-        write_key: envelope.write_key.as_ref().and_then(Value::as_str).map(str::to_string),
+        write_key: envelope
+            .write_key
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_string),
         defaults: BatchDefaults {
             context,
             sent_at: envelope.sent_at,
@@ -193,7 +222,10 @@ impl App {
                 }
                 Err(error) => report.rejected.push(Rejection {
                     index,
-                    message_id: value.get("messageId").and_then(Value::as_str).map(str::to_string),
+                    message_id: value
+                        .get("messageId")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     error: error.to_string(),
                     code: error.code(),
                 }),
@@ -206,7 +238,7 @@ impl App {
             .store
             .ingest(
                 workspace,
-                &IngestBatch {
+                IngestBatch {
                     received_at,
                     calls: accepted,
                 },
@@ -227,7 +259,10 @@ mod tests {
     fn endpoints_map_from_paths() {
         assert_eq!(Endpoint::from_path("/v1/batch"), Some(Endpoint::Batch));
         assert_eq!(Endpoint::from_path("/v1/import"), Some(Endpoint::Batch));
-        assert_eq!(Endpoint::from_path("/v1/page"), Some(Endpoint::Single(CallType::Page)));
+        assert_eq!(
+            Endpoint::from_path("/v1/page"),
+            Some(Endpoint::Single(CallType::Page))
+        );
         assert_eq!(Endpoint::from_path("/v1/jump"), None);
     }
 
@@ -247,16 +282,45 @@ mod tests {
             max_call_bytes: 40,
             ..Limits::default()
         };
-        assert_eq!(parse_body(Endpoint::Batch, b"nope", &limits).unwrap_err().code(), "invalid_json");
-        assert_eq!(parse_body(Endpoint::Batch, b"[1]", &limits).unwrap_err().code(), "invalid_body");
-        assert_eq!(parse_body(Endpoint::Batch, br#"{"batch":{}}"#, &limits).unwrap_err().code(), "invalid_body");
-        assert_eq!(parse_body(Endpoint::Batch, br#"{"batch":[1,2,3]}"#, &limits).unwrap_err().code(), "too_many_calls");
-        let big = format!(r#"{{"batch":[{{"type":"track","event":"{}"}}]}}"#, "x".repeat(50));
+        assert_eq!(
+            parse_body(Endpoint::Batch, b"nope", &limits)
+                .unwrap_err()
+                .code(),
+            "invalid_json"
+        );
+        assert_eq!(
+            parse_body(Endpoint::Batch, b"[1]", &limits)
+                .unwrap_err()
+                .code(),
+            "invalid_body"
+        );
+        assert_eq!(
+            parse_body(Endpoint::Batch, br#"{"batch":{}}"#, &limits)
+                .unwrap_err()
+                .code(),
+            "invalid_body"
+        );
+        assert_eq!(
+            parse_body(Endpoint::Batch, br#"{"batch":[1,2,3]}"#, &limits)
+                .unwrap_err()
+                .code(),
+            "too_many_calls"
+        );
+        let big = format!(
+            r#"{{"batch":[{{"type":"track","event":"{}"}}]}}"#,
+            "x".repeat(50)
+        );
         let parsed = parse_body(Endpoint::Batch, big.as_bytes(), &limits).unwrap();
         assert_eq!(parsed.calls[0].as_ref().unwrap_err().code, "call_too_large");
         let single = format!(r#"{{"event":"{}"}}"#, "x".repeat(50));
         assert_eq!(
-            parse_body(Endpoint::Single(CallType::Track), single.as_bytes(), &limits).unwrap_err().code(),
+            parse_body(
+                Endpoint::Single(CallType::Track),
+                single.as_bytes(),
+                &limits
+            )
+            .unwrap_err()
+            .code(),
             "call_too_large"
         );
     }

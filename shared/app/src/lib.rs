@@ -28,6 +28,7 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
+    keys: Arc<keys::KeyCache>,
 }
 
 impl App {
@@ -36,6 +37,7 @@ impl App {
             store,
             clock,
             config: Arc::new(config),
+            keys: Arc::new(keys::KeyCache::default()),
         }
     }
 }

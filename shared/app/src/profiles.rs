@@ -26,11 +26,17 @@ impl App {
 pub fn parse_profile_text(path_id: Option<&str>, bytes: &[u8]) -> Result<Profile, AppError> {
     let invalid = |problems: Vec<String>| AppError::BadRequest {
         code: "invalid_profile",
-        message: format!("the profile has {} problem(s): {}", problems.len(), problems.join("; ")),
+        message: format!(
+            "the profile has {} problem(s): {}",
+            problems.len(),
+            problems.join("; ")
+        ),
         details: Some(json!({"problems": problems})),
     };
-    let text = std::str::from_utf8(bytes).map_err(|_| invalid(vec!["the body is not UTF-8 text".into()]))?;
-    let mut document = pulse_core::profile::parse_document(text).map_err(|problem| invalid(vec![problem]))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| invalid(vec!["the body is not UTF-8 text".into()]))?;
+    let mut document =
+        pulse_core::profile::parse_document(text).map_err(|problem| invalid(vec![problem]))?;
     if let (Value::Object(object), Some(path_id)) = (&mut document, path_id) {
         match object.get("id") {
             None | Some(Value::Null) => {
@@ -56,16 +62,29 @@ mod tests {
         let profile = parse_profile_text(Some("cs"), b"events: {A: 1}").unwrap();
         assert_eq!(profile.id.as_str(), "cs");
         let error = parse_profile_text(Some("cs"), b"id: other\nevents: {A: 1}").unwrap_err();
-        assert!(error.to_string().contains("the body says `other` but the path says `cs`"));
+        assert!(
+            error
+                .to_string()
+                .contains("the body says `other` but the path says `cs`")
+        );
     }
 
     #[test]
     fn every_problem_is_returned_in_the_details() {
         let error = parse_profile_text(None, b"window_days: 3").unwrap_err();
-        let AppError::BadRequest { details: Some(details), code, .. } = error else {
+        let AppError::BadRequest {
+            details: Some(details),
+            code,
+            ..
+        } = error
+        else {
             panic!("expected a bad request")
         };
         assert_eq!(code, "invalid_profile");
-        assert_eq!(details["problems"].as_array().unwrap().len(), 3, "{details}");
+        assert_eq!(
+            details["problems"].as_array().unwrap().len(),
+            3,
+            "{details}"
+        );
     }
 }

@@ -15,7 +15,11 @@ pub const HISTORY_DAYS: i32 = 90;
 
 impl App {
     /// The profile a read is about: the named one, or the workspace's only profile.
-    pub async fn resolve_profile(&self, workspace: &WorkspaceId, id: Option<&str>) -> Result<Profile, AppError> {
+    pub async fn resolve_profile(
+        &self,
+        workspace: &WorkspaceId,
+        id: Option<&str>,
+    ) -> Result<Profile, AppError> {
         if let Some(id) = id {
             return self.require_profile(workspace, id).await;
         }
@@ -29,23 +33,35 @@ impl App {
                 "profile_required",
                 format!(
                     "this workspace has several profiles; pass profile= one of: {}",
-                    profiles.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                    profiles
+                        .iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
     }
 
     /// The day a read is about: `as_of` when given, else the latest computed day.
-    pub async fn resolve_day(&self, workspace: &WorkspaceId, profile: &Profile, as_of: Option<Day>) -> Result<Day, AppError> {
+    pub async fn resolve_day(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &Profile,
+        as_of: Option<Day>,
+    ) -> Result<Day, AppError> {
         if let Some(day) = as_of {
             return Ok(day);
         }
-        self.store.latest_day(workspace, profile.id.as_str()).await?.ok_or_else(|| {
-            AppError::not_found(format!(
-                "profile `{}` has no scores yet — run POST /v1/recompute or `pulse recompute`",
-                profile.id
-            ))
-        })
+        self.store
+            .latest_day(workspace, profile.id.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "profile `{}` has no scores yet — run POST /v1/recompute or `pulse recompute`",
+                    profile.id
+                ))
+            })
     }
 
     /// A page of scored users or accounts, as list items (no breakdown or members).
@@ -60,7 +76,10 @@ impl App {
         if let Some(segment) = &query.segment {
             self.require_segment(kind, segment)?;
         }
-        let mut page = self.store.snapshots(workspace, profile.id.as_str(), kind, day, query).await?;
+        let mut page = self
+            .store
+            .snapshots(workspace, profile.id.as_str(), kind, day, query)
+            .await?;
         for item in &mut page.items {
             as_list_item(item);
         }
@@ -92,7 +111,14 @@ impl App {
             })?;
         let history = self
             .store
-            .history(workspace, profile_id, kind, id, day.plus(1 - HISTORY_DAYS), day)
+            .history(
+                workspace,
+                profile_id,
+                kind,
+                id,
+                day.plus(1 - HISTORY_DAYS),
+                day,
+            )
             .await?;
         let spans = self
             .store
@@ -120,7 +146,11 @@ impl App {
         day: Option<Day>,
     ) -> Result<Vec<Value>, AppError> {
         let sizes = match day {
-            Some(day) => self.store.segment_sizes(workspace, profile.id.as_str(), kind, day).await?,
+            Some(day) => {
+                self.store
+                    .segment_sizes(workspace, profile.id.as_str(), kind, day)
+                    .await?
+            }
             None => Default::default(),
         };
         Ok(DEFAULT_SEGMENTS

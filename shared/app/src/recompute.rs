@@ -37,7 +37,10 @@ impl App {
         let started = Instant::now();
         let as_of = as_of.unwrap_or_else(|| Day::of(self.clock.now()));
         let period_from = as_of.plus(1 - profile.window_days as i32);
-        let needs = profile.population_rule().map(|rule| rule.event_needs()).unwrap_or_default();
+        let needs = profile
+            .population_rule()
+            .map(|rule| rule.event_needs())
+            .unwrap_or_default();
         let data = self
             .store
             .scoring_data(workspace, usage_from(as_of, period_from, &needs))
@@ -127,7 +130,11 @@ impl App {
     }
 
     /// A profile that must exist: `404` naming the known ones otherwise.
-    pub async fn require_profile(&self, workspace: &WorkspaceId, id: &str) -> Result<Profile, AppError> {
+    pub async fn require_profile(
+        &self,
+        workspace: &WorkspaceId,
+        id: &str,
+    ) -> Result<Profile, AppError> {
         if let Some(profile) = self.store.profile(workspace, id).await? {
             return Ok(profile);
         }
@@ -139,7 +146,9 @@ impl App {
             .map(|profile| profile.id.to_string())
             .collect();
         Err(AppError::not_found(if known.is_empty() {
-            format!("no profile `{id}`: this workspace has no profiles yet — apply one with PUT /v1/profiles/{{id}} or `pulse profile apply`")
+            format!(
+                "no profile `{id}`: this workspace has no profiles yet — apply one with PUT /v1/profiles/{{id}} or `pulse profile apply`"
+            )
         } else {
             format!("no profile `{id}`; known profiles: {}", known.join(", "))
         }))

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::App;
 use crate::error::AppError;
-use crate::keys::{ADMIN_KEY_PREFIX, WRITE_KEY_PREFIX, generate_key, generate_workspace_id, hash_key};
+use crate::keys::{
+    ADMIN_KEY_PREFIX, WRITE_KEY_PREFIX, generate_key, generate_workspace_id, hash_key,
+};
 
 /// A new workspace and its keys. The keys exist only in this value: print them once.
 #[derive(Clone, Debug, Serialize)]
@@ -26,7 +28,9 @@ impl App {
                 "a workspace name must be 1 to 200 characters",
             ));
         }
-        let random = |error: getrandom::Error| AppError::Internal(format!("no randomness for keys: {error}"));
+        let random = |error: getrandom::Error| {
+            AppError::Internal(format!("no randomness for keys: {error}"))
+        };
         let id: WorkspaceId = Slug::parse(&generate_workspace_id().map_err(random)?)
             .map_err(|error| AppError::Internal(error.to_string()))?;
         let write_key = generate_key(WRITE_KEY_PREFIX).map_err(random)?;
@@ -45,7 +49,10 @@ impl App {
                     name: name.to_string(),
                     created_at: now,
                 },
-                &[record(&write_key, KeyKind::Write), record(&admin_key, KeyKind::Admin)],
+                &[
+                    record(&write_key, KeyKind::Write),
+                    record(&admin_key, KeyKind::Admin),
+                ],
             )
             .await?;
         tracing::info!(workspace = %id, "workspace created");
@@ -59,7 +66,17 @@ impl App {
 
     /// The workspace a key opens, if the key is of the `wanted` kind.
     pub async fn authenticate(&self, key: &str, wanted: KeyKind) -> Result<WorkspaceId, AppError> {
-        let record = self.store.key_by_hash(&hash_key(key)).await?;
+        let hash = hash_key(key);
+        let record = match self.keys.get(&hash) {
+            Some(record) => Some(record),
+            None => {
+                let record = self.store.key_by_hash(&hash).await?;
+                if let Some(record) = &record {
+                    self.keys.put(record.clone());
+                }
+                record
+            }
+        };
         match record {
             Some(record) if record.kind == wanted => Ok(record.workspace),
             Some(record) => Err(AppError::Forbidden(match record.kind {

@@ -15,7 +15,7 @@ pub const MAX_MESSAGE_ID_CHARS: usize = 100;
 /// A corrected time further than this in the future is replaced by `receivedAt`.
 pub const MAX_FUTURE_HOURS: i64 = 24;
 
-/// Flattened traits or properties: `{"a":{"b":1}}` becomes `{"a.b": 1}`; arrays stay values.
+/// Flattened traits: `{"a":{"b":1}}` becomes `{"a.b": 1}`; arrays stay values.
 pub type FlatMap = BTreeMap<String, Value>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -70,8 +70,6 @@ pub struct Call {
     pub previous_id: Option<String>,
     /// User traits (identify) or account traits (group), flattened.
     pub traits: FlatMap,
-    /// Event properties, flattened. Validated, not scored.
-    pub properties: FlatMap,
     /// The stored time of the call (SPEC §2 "Time").
     pub timestamp: DateTime<Utc>,
 }
@@ -153,7 +151,6 @@ pub fn parse_call(
             .and_then(CallType::parse)
             .ok_or(CallError::UnknownType)?,
     };
-    let context = merged_context(object, defaults)?;
     let user_id = optional_id(object, "userId")?;
     let anonymous_id = optional_id(object, "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
@@ -176,7 +173,7 @@ pub fn parse_call(
     };
     let group_id = match call_type {
         CallType::Group => Some(optional_id(object, "groupId")?.ok_or(CallError::MissingGroupId)?),
-        _ => optional_id(&context, "groupId")?,
+        _ => context_group_id(object, defaults)?,
     };
     let previous_id = match call_type {
         CallType::Alias => {
@@ -192,7 +189,10 @@ pub fn parse_call(
         CallType::Identify | CallType::Group => flattened_object(object, "traits")?,
         _ => FlatMap::new(),
     };
-    let properties = flattened_object(object, "properties")?;
+    // Properties are not scored (usage is aggregated per event name), only checked.
+    if !matches!(object.get("properties"), None | Some(Value::Null) | Some(Value::Object(_))) {
+        return Err(CallError::NotAnObjectField("properties"));
+    }
 
     Ok(Call {
         call_type,
@@ -203,27 +203,22 @@ pub fn parse_call(
         group_id,
         previous_id,
         traits,
-        properties,
         timestamp,
     })
 }
 
-/// The batch's `context` with the call's own keys on top.
-fn merged_context(
-    object: &Map<String, Value>,
-    defaults: &BatchDefaults,
-) -> Result<Map<String, Value>, CallError> {
-    let mut context = defaults.context.clone().unwrap_or_default();
+/// `context.groupId`: the call's own context wins over the batch's.
+fn context_group_id(object: &Map<String, Value>, defaults: &BatchDefaults) -> Result<Option<String>, CallError> {
     match object.get("context") {
         None | Some(Value::Null) => {}
-        Some(Value::Object(own)) => {
-            for (key, value) in own {
-                context.insert(key.clone(), value.clone());
-            }
-        }
+        Some(Value::Object(own)) if own.contains_key("groupId") => return optional_id(own, "groupId"),
+        Some(Value::Object(_)) => {}
         Some(_) => return Err(CallError::NotAnObjectField("context")),
     }
-    Ok(context)
+    match &defaults.context {
+        Some(batch) => optional_id(batch, "groupId"),
+        None => Ok(None),
+    }
 }
 
 /// An id field: a string or a number, at most 255 characters; `null`, absent or empty

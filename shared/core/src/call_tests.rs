@@ -230,7 +230,7 @@ fn context_group_id_makes_a_membership_and_the_batch_context_merges_in() {
 }
 
 #[test]
-fn traits_and_properties_are_flattened_and_arrays_kept() {
+fn traits_are_flattened_arrays_kept_and_properties_checked() {
     let call = parse(json!({"type":"group","userId":"u","groupId":"acme",
         "traits":{"name":"Acme","billing":{"plan":"pro","seats":{"max":10}},"tags":["a","b"]}}))
     .unwrap();
@@ -240,8 +240,11 @@ fn traits_and_properties_are_flattened_and_arrays_kept() {
     assert_eq!(call.group_id.as_deref(), Some("acme"));
     let track =
         parse(json!({"type":"track","userId":"u","event":"X","properties":{"a":{"b":1}}})).unwrap();
-    assert_eq!(track.properties.get("a.b"), Some(&json!(1)));
-    assert!(track.traits.is_empty());
+    assert!(track.traits.is_empty(), "a track call's properties are not traits");
+    assert_eq!(
+        parse(json!({"type":"track","userId":"u","event":"X","properties":[1]})),
+        Err(CallError::NotAnObjectField("properties"))
+    );
 }
 
 #[test]

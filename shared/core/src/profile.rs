@@ -115,7 +115,9 @@ pub struct ProfileError {
 impl Profile {
     /// Parses and validates a profile written in YAML or JSON.
     pub fn parse(text: &str) -> Result<Profile, ProfileError> {
-        let document = parse_document(text).map_err(|problem| ProfileError { problems: vec![problem] })?;
+        let document = parse_document(text).map_err(|problem| ProfileError {
+            problems: vec![problem],
+        })?;
         Profile::from_document(&document)
     }
 

@@ -181,7 +181,10 @@ pub fn assemble(
                 && need.event == usage.event
                 && usage.day >= as_of.plus(1 - days as i32)
             {
-                *user.rule_counts.entry((need.event.clone(), Some(days))).or_default() += usage.count;
+                *user
+                    .rule_counts
+                    .entry((need.event.clone(), Some(days)))
+                    .or_default() += usage.count;
             }
         }
     }
@@ -191,7 +194,10 @@ pub fn assemble(
                 None => user.all_time.get(&need.event).copied().unwrap_or(0),
                 Some(_) => 0,
             };
-            *user.rule_counts.entry((need.event.clone(), need.days)).or_default() += count;
+            *user
+                .rule_counts
+                .entry((need.event.clone(), need.days))
+                .or_default() += count;
         }
     }
     let accounts = data
@@ -335,8 +341,14 @@ mod tests {
             ..Default::default()
         };
         let needs = [
-            EventNeed { event: "A".into(), days: None },
-            EventNeed { event: "A".into(), days: Some(2) },
+            EventNeed {
+                event: "A".into(),
+                days: None,
+            },
+            EventNeed {
+                event: "A".into(),
+                days: Some(2),
+            },
         ];
         let (users, _) = assemble(&data, day("2026-12-01"), day("2026-11-25"), &needs);
         assert_eq!(users.len(), 1);

@@ -36,7 +36,7 @@ pub trait Store: Send + Sync + 'static {
     async fn ingest(
         &self,
         workspace: &WorkspaceId,
-        batch: &IngestBatch,
+        batch: IngestBatch,
     ) -> StoreResult<IngestOutcome>;
     /// Forgets message ids accepted before `before`; returns how many.
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64>;

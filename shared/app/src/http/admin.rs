@@ -22,7 +22,10 @@ use crate::error::AppError;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/v1/profiles", get(list_profiles))
-        .route("/v1/profiles/{id}", get(get_profile).put(put_profile).delete(delete_profile))
+        .route(
+            "/v1/profiles/{id}",
+            get(get_profile).put(put_profile).delete(delete_profile),
+        )
         .route("/v1/recompute", post(recompute))
         .route("/v1/accounts", get(list_accounts))
         .route("/v1/accounts/{id}", get(get_account))
@@ -52,17 +55,21 @@ impl ReadParams {
     fn as_of(&self) -> Result<Option<Day>, AppError> {
         self.as_of
             .as_deref()
-            .map(|text| text.parse().map_err(|error: pulse_core::day::DayParseError| {
-                AppError::bad_request("invalid_as_of", format!("as_of: {error}"))
-            }))
+            .map(|text| {
+                text.parse()
+                    .map_err(|error: pulse_core::day::DayParseError| {
+                        AppError::bad_request("invalid_as_of", format!("as_of: {error}"))
+                    })
+            })
             .transpose()
     }
 
     fn kind(&self) -> Result<SubjectKind, AppError> {
         match self.kind.as_deref() {
             None => Ok(SubjectKind::Accounts),
-            Some(text) => SubjectKind::parse(text)
-                .ok_or_else(|| AppError::bad_request("invalid_kind", "kind must be `users` or `accounts`")),
+            Some(text) => SubjectKind::parse(text).ok_or_else(|| {
+                AppError::bad_request("invalid_kind", "kind must be `users` or `accounts`")
+            }),
         }
     }
 
@@ -83,7 +90,10 @@ impl ReadParams {
         let sort = match self.sort.as_deref() {
             None => Sort::default(),
             Some(text) => Sort::parse(text).ok_or_else(|| {
-                AppError::bad_request("invalid_sort", format!("sort `{text}` is not one of: {}", Sort::ALLOWED))
+                AppError::bad_request(
+                    "invalid_sort",
+                    format!("sort `{text}` is not one of: {}", Sort::ALLOWED),
+                )
             })?,
         };
         Ok(ListQuery {
@@ -100,7 +110,10 @@ fn page_json(items: Vec<Value>, next_cursor: Option<String>) -> Json<Value> {
     Json(json!({"items": items, "next_cursor": next_cursor}))
 }
 
-async fn list_profiles(State(app): State<App>, AdminWorkspace(workspace): AdminWorkspace) -> ApiResult {
+async fn list_profiles(
+    State(app): State<App>,
+    AdminWorkspace(workspace): AdminWorkspace,
+) -> ApiResult {
     let profiles = app.store.profiles(&workspace).await?;
     Ok(page_json(
         profiles.iter().map(|profile| json!(profile)).collect(),
@@ -178,16 +191,30 @@ async fn recompute(
             format!("as_of {day} is in the future (today is {today})"),
         ));
     }
-    let summaries = app.recompute_profiles(&workspace, request.profile.as_deref(), as_of).await?;
+    let summaries = app
+        .recompute_profiles(&workspace, request.profile.as_deref(), as_of)
+        .await?;
     Ok(Json(json!({"results": summaries})))
 }
 
-async fn list_scores(app: &App, workspace: &pulse_core::WorkspaceId, kind: SubjectKind, params: &ReadParams) -> ApiResult {
+async fn list_scores(
+    app: &App,
+    workspace: &pulse_core::WorkspaceId,
+    kind: SubjectKind,
+    params: &ReadParams,
+) -> ApiResult {
     if kind == SubjectKind::Accounts && params.account.is_some() {
-        return Err(AppError::bad_request("invalid_filter", "account= filters users, not accounts"));
+        return Err(AppError::bad_request(
+            "invalid_filter",
+            "account= filters users, not accounts",
+        ));
     }
-    let profile = app.resolve_profile(workspace, params.profile.as_deref()).await?;
-    let day = app.resolve_day(workspace, &profile, params.as_of()?).await?;
+    let profile = app
+        .resolve_profile(workspace, params.profile.as_deref())
+        .await?;
+    let day = app
+        .resolve_day(workspace, &profile, params.as_of()?)
+        .await?;
     let page = app
         .list_scores(workspace, &profile, kind, day, &params.list_query(app)?)
         .await?;
@@ -210,10 +237,23 @@ async fn list_users(
     list_scores(&app, &workspace, SubjectKind::Users, &params).await
 }
 
-async fn subject(app: &App, workspace: &pulse_core::WorkspaceId, kind: SubjectKind, id: &str, params: &ReadParams) -> ApiResult {
-    let profile = app.resolve_profile(workspace, params.profile.as_deref()).await?;
-    let day = app.resolve_day(workspace, &profile, params.as_of()?).await?;
-    Ok(Json(app.subject_detail(workspace, &profile, kind, id, day).await?))
+async fn subject(
+    app: &App,
+    workspace: &pulse_core::WorkspaceId,
+    kind: SubjectKind,
+    id: &str,
+    params: &ReadParams,
+) -> ApiResult {
+    let profile = app
+        .resolve_profile(workspace, params.profile.as_deref())
+        .await?;
+    let day = app
+        .resolve_day(workspace, &profile, params.as_of()?)
+        .await?;
+    Ok(Json(
+        app.subject_detail(workspace, &profile, kind, id, day)
+            .await?,
+    ))
 }
 
 async fn get_account(
@@ -239,12 +279,20 @@ async fn list_segments(
     AdminWorkspace(workspace): AdminWorkspace,
     Query(params): Query<ReadParams>,
 ) -> ApiResult {
-    let profile = app.resolve_profile(&workspace, params.profile.as_deref()).await?;
+    let profile = app
+        .resolve_profile(&workspace, params.profile.as_deref())
+        .await?;
     let day = match params.as_of()? {
         Some(day) => Some(day),
-        None => app.store.latest_day(&workspace, profile.id.as_str()).await?,
+        None => {
+            app.store
+                .latest_day(&workspace, profile.id.as_str())
+                .await?
+        }
     };
-    let items = app.list_segments(&workspace, &profile, params.kind()?, day).await?;
+    let items = app
+        .list_segments(&workspace, &profile, params.kind()?, day)
+        .await?;
     Ok(page_json(items, None))
 }
 
@@ -256,10 +304,16 @@ async fn get_segment(
 ) -> ApiResult {
     let kind = params.kind()?;
     app.require_segment(kind, &id)?;
-    let profile = app.resolve_profile(&workspace, params.profile.as_deref()).await?;
+    let profile = app
+        .resolve_profile(&workspace, params.profile.as_deref())
+        .await?;
     let day = match params.as_of()? {
         Some(day) => Some(day),
-        None => app.store.latest_day(&workspace, profile.id.as_str()).await?,
+        None => {
+            app.store
+                .latest_day(&workspace, profile.id.as_str())
+                .await?
+        }
     };
     let segments = app.list_segments(&workspace, &profile, kind, day).await?;
     segments
@@ -277,14 +331,25 @@ async fn segment_members(
 ) -> ApiResult {
     let kind = params.kind()?;
     app.require_segment(kind, &id)?;
-    let profile = app.resolve_profile(&workspace, params.profile.as_deref()).await?;
-    let day = app.resolve_day(&workspace, &profile, params.as_of()?).await?;
+    let profile = app
+        .resolve_profile(&workspace, params.profile.as_deref())
+        .await?;
+    let day = app
+        .resolve_day(&workspace, &profile, params.as_of()?)
+        .await?;
     let mut query = params.list_query(&app)?;
     query.segment = Some(id.clone());
-    let page = app.list_scores(&workspace, &profile, kind, day, &query).await?;
+    let page = app
+        .list_scores(&workspace, &profile, kind, day, &query)
+        .await?;
     let entered: HashMap<String, Day> = app
         .store
-        .segment_spans(&workspace, profile.id.as_str(), kind, SpanFilter::Segment(&id))
+        .segment_spans(
+            &workspace,
+            profile.id.as_str(),
+            kind,
+            SpanFilter::Segment(&id),
+        )
         .await?
         .into_iter()
         .filter(|span| span.entered <= day && span.left.is_none_or(|left| left > day))

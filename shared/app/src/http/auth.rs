@@ -17,19 +17,26 @@ pub fn basic_write_key(headers: &HeaderMap) -> Result<Option<String>, AppError> 
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || AppError::Unauthorized("the Authorization header must be `Basic base64(<write key>:)`".into());
+    let malformed = || {
+        AppError::Unauthorized(
+            "the Authorization header must be `Basic base64(<write key>:)`".into(),
+        )
+    };
     let text = value.to_str().map_err(|_| malformed())?;
     let (scheme, encoded) = text.trim().split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(AppError::Unauthorized(
-            "ingestion takes the write key as HTTP Basic user name (`Basic base64(<write key>:)`)".into(),
+            "ingestion takes the write key as HTTP Basic user name (`Basic base64(<write key>:)`)"
+                .into(),
         ));
     }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let user = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
+    let user = decoded
+        .split_once(':')
+        .map_or(decoded.as_str(), |(user, _)| user);
     Ok((!user.is_empty()).then(|| user.to_string()))
 }
 
@@ -44,14 +51,22 @@ impl FromRequestParts<App> for AdminWorkspace {
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .ok_or_else(|| AppError::Unauthorized("missing `Authorization: Bearer <admin key>`".into()))?;
+            .ok_or_else(|| {
+                AppError::Unauthorized("missing `Authorization: Bearer <admin key>`".into())
+            })?;
         let key = header
             .split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, key)| key.trim())
             .filter(|key| !key.is_empty())
-            .ok_or_else(|| AppError::Unauthorized("the admin API needs `Authorization: Bearer <admin key>`".into()))?;
-        app.authenticate(key, KeyKind::Admin).await.map(AdminWorkspace)
+            .ok_or_else(|| {
+                AppError::Unauthorized(
+                    "the admin API needs `Authorization: Bearer <admin key>`".into(),
+                )
+            })?;
+        app.authenticate(key, KeyKind::Admin)
+            .await
+            .map(AdminWorkspace)
     }
 }
 
@@ -71,7 +86,9 @@ mod tests {
     fn basic_auth_carries_the_write_key_as_user_name() {
         let encoded = base64::engine::general_purpose::STANDARD.encode("pk_write_abc:");
         assert_eq!(
-            basic_write_key(&headers(&format!("Basic {encoded}"))).unwrap().as_deref(),
+            basic_write_key(&headers(&format!("Basic {encoded}")))
+                .unwrap()
+                .as_deref(),
             Some("pk_write_abc")
         );
         assert_eq!(basic_write_key(&HeaderMap::new()).unwrap(), None);

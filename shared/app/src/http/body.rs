@@ -13,11 +13,17 @@ use http_body_util::{BodyExt, Limited};
 use crate::error::AppError;
 
 /// Reads at most `limit` bytes of body (after decompression).
-pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, AppError> {
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, AppError> {
     let too_large = |size: Option<usize>| AppError::TooLarge {
         code: "payload_too_large",
         message: match size {
-            Some(size) => format!("the body is {size} bytes; at most {limit} are allowed — send smaller batches"),
+            Some(size) => format!(
+                "the body is {size} bytes; at most {limit} are allowed — send smaller batches"
+            ),
             None => format!("the body is over {limit} bytes; send smaller batches"),
         },
     };
@@ -36,7 +42,10 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
             if error.is::<http_body_util::LengthLimitError>() {
                 too_large(None)
             } else {
-                AppError::bad_request("invalid_body", format!("the body could not be read: {error}"))
+                AppError::bad_request(
+                    "invalid_body",
+                    format!("the body could not be read: {error}"),
+                )
             }
         })?
         .to_bytes();
@@ -48,9 +57,10 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
         None | Some("") | Some("identity") => Ok(raw),
         Some("gzip") | Some("x-gzip") => inflate(&raw, limit).map_err(|error| match error {
             InflateError::TooLarge => too_large(None),
-            InflateError::Corrupt(message) => {
-                AppError::bad_request("invalid_body", format!("the gzip body could not be decompressed: {message}"))
-            }
+            InflateError::Corrupt(message) => AppError::bad_request(
+                "invalid_body",
+                format!("the gzip body could not be decompressed: {message}"),
+            ),
         }),
         Some(other) => Err(AppError::bad_request(
             "unsupported_encoding",
@@ -97,8 +107,17 @@ mod tests {
     fn inflation_stops_one_byte_past_the_limit() {
         let bomb = gzip(&vec![b'a'; 10_000_000]);
         assert!(bomb.len() < 20_000, "it compresses well");
-        assert!(matches!(inflate(&bomb, 500 * 1024), Err(InflateError::TooLarge)));
-        assert_eq!(inflate(&gzip(b"{\"batch\":[]}"), 100).ok().unwrap(), Bytes::from_static(b"{\"batch\":[]}"));
-        assert!(matches!(inflate(b"not gzip", 100), Err(InflateError::Corrupt(_))));
+        assert!(matches!(
+            inflate(&bomb, 500 * 1024),
+            Err(InflateError::TooLarge)
+        ));
+        assert_eq!(
+            inflate(&gzip(b"{\"batch\":[]}"), 100).ok().unwrap(),
+            Bytes::from_static(b"{\"batch\":[]}")
+        );
+        assert!(matches!(
+            inflate(b"not gzip", 100),
+            Err(InflateError::Corrupt(_))
+        ));
     }
 }

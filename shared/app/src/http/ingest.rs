@@ -22,9 +22,15 @@ pub async fn receive(State(app): State<App>, uri: Uri, headers: HeaderMap, body:
     }
 }
 
-async fn receive_inner(app: &App, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, AppError> {
+async fn receive_inner(
+    app: &App,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
     let received_at = app.clock.now();
-    let endpoint = Endpoint::from_path(uri.path()).ok_or_else(|| AppError::not_found("unknown ingestion endpoint"))?;
+    let endpoint = Endpoint::from_path(uri.path())
+        .ok_or_else(|| AppError::not_found("unknown ingestion endpoint"))?;
     let header_key = basic_write_key(headers)?;
     let limits = &app.config.limits;
     let bytes = read_limited(headers, body, limits.max_body_bytes).await?;
@@ -59,11 +65,15 @@ async fn receive_inner(app: &App, uri: &Uri, headers: &HeaderMap, body: Body) ->
             details: Some(json!({"rejected": report.rejected})),
         });
     }
-    Ok(Json(json!({"success": true, "accepted": report.accepted, "rejected": report.rejected})).into_response())
+    Ok(
+        Json(json!({"success": true, "accepted": report.accepted, "rejected": report.rejected}))
+            .into_response(),
+    )
 }
 
 fn missing_key() -> AppError {
     AppError::Unauthorized(
-        "missing write key: send `Authorization: Basic base64(<write key>:)` or a `writeKey` field".into(),
+        "missing write key: send `Authorization: Basic base64(<write key>:)` or a `writeKey` field"
+            .into(),
     )
 }

@@ -33,7 +33,10 @@ pub fn error_response(error: &AppError) -> Response {
         other => other.to_string(),
     };
     let mut body = json!({"success": false, "error": error.code(), "message": message});
-    if let AppError::BadRequest { details: Some(details), .. } = error
+    if let AppError::BadRequest {
+        details: Some(details),
+        ..
+    } = error
         && let (Value::Object(body), Value::Object(details)) = (&mut body, details)
     {
         for (key, value) in details {
@@ -47,9 +50,10 @@ pub fn error_response(error: &AppError) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
     }
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"pulse\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"pulse\""),
+        );
     }
     response
 }

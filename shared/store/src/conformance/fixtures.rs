@@ -128,7 +128,7 @@ pub async fn ingest(
     batch: &IngestBatch,
 ) -> IngestOutcome {
     store
-        .ingest(workspace, batch)
+        .ingest(workspace, batch.clone())
         .await
         .unwrap_or_else(|error| panic!("ingesting into `{workspace}`: {error}"))
 }

@@ -135,7 +135,54 @@ fn apply_identities(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(sql)?;
+    let mut read_activity = connection
+        .prepare_cached(
+            "SELECT first_seen, last_event, event_days FROM identities WHERE workspace = ?1 AND identity = ?2",
+        )
+        .map_err(sql)?;
+    let mut update_activity = connection
+        .prepare_cached(
+            "UPDATE identities SET first_seen = ?3, last_event = ?4, event_days = ?5
+             WHERE workspace = ?1 AND identity = ?2",
+        )
+        .map_err(sql)?;
     for (identity, delta) in identities {
+        // Most batches only add usage: update times and days without decoding and
+        // re-encoding the traits.
+        if delta.traits.is_empty() && delta.linked_to.is_none() {
+            let existing = read_activity
+                .query_row(params![workspace, identity], |row| {
+                    Ok((
+                        row.get::<_, Option<i64>>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .optional()
+                .map_err(sql)?;
+            if let Some((first, last, days)) = existing {
+                let mut days = decode_days(&days);
+                let mut changed = false;
+                for day in &delta.days {
+                    changed |= insert_day(&mut days, *day);
+                }
+                let (first, last) = (from_millis(first), from_millis(last));
+                let first_seen = earliest(first, delta.first_seen);
+                let last_event = latest(last, delta.last_event);
+                if changed || first_seen != first || last_event != last {
+                    update_activity
+                        .execute(params![
+                            workspace,
+                            identity,
+                            first_seen.map(millis),
+                            last_event.map(millis),
+                            encode_days(&days)
+                        ])
+                        .map_err(sql)?;
+                }
+                continue;
+            }
+        }
         let existing = read
             .query_row(params![workspace, identity], |row| {
                 Ok((

@@ -171,10 +171,9 @@ impl Store for SqliteStore {
     async fn ingest(
         &self,
         workspace: &WorkspaceId,
-        batch: &IngestBatch,
+        batch: IngestBatch,
     ) -> StoreResult<IngestOutcome> {
         let workspace = text(workspace);
-        let batch = batch.clone();
         self.writer
             .run(move |connection| ingest::ingest(connection, &workspace, &batch))
             .await

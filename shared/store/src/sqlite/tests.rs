@@ -240,14 +240,14 @@ async fn concurrent_ingestion_from_many_tasks_loses_nothing() {
                 for batch_number in 0..BATCHES {
                     outcomes.push(
                         store
-                            .ingest(&acme, &task_batch(task, batch_number))
+                            .ingest(&acme, task_batch(task, batch_number))
                             .await
                             .expect("ingest"),
                     );
                 }
                 outcomes.push(
                     store
-                        .ingest(&acme, &task_batch(task, 0))
+                        .ingest(&acme, task_batch(task, 0))
                         .await
                         .expect("retry"),
                 );
@@ -333,7 +333,7 @@ async fn a_refused_write_does_not_undo_the_writes_committed_with_it() {
     let ingests: Vec<_> = (0..10)
         .map(|task| {
             let (store, beta) = (Arc::clone(&store), beta.clone());
-            tokio::spawn(async move { store.ingest(&beta, &task_batch(task, 0)).await })
+            tokio::spawn(async move { store.ingest(&beta, task_batch(task, 0)).await })
         })
         .collect();
     let mut created = 0;
@@ -375,7 +375,7 @@ async fn scoring_data_read_during_ingestion_is_one_consistent_state() {
                     "2026-12-01T10:00:00Z",
                 );
                 store
-                    .ingest(&acme, &batch("2026-12-01T18:00:00Z", &[call]))
+                    .ingest(&acme, batch("2026-12-01T18:00:00Z", &[call]))
                     .await
                     .expect("ingest");
             }
