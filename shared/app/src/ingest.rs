@@ -162,7 +162,10 @@ fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
             if text.len() > limits.max_call_bytes {
                 return Err(Rejection {
                     index,
-                    message_id: None,
+                    message_id: serde_json::from_str::<Value>(text)
+                        .ok()
+                        .as_ref()
+                        .and_then(message_id_of),
                     error: format!(
                         "the call is {} bytes; at most {} are allowed",
                         text.len(),
@@ -194,6 +197,15 @@ fn parse_batch(bytes: &[u8], limits: &Limits) -> Result<IngestBody, AppError> {
     })
 }
 
+/// A call's `messageId` as text (clients send strings or numbers), for rejections.
+fn message_id_of(call: &Value) -> Option<String> {
+    match call.get("messageId")? {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
 impl App {
     /// Validates and stores the calls of a body for a workspace.
     pub async fn ingest(
@@ -222,10 +234,7 @@ impl App {
                 }
                 Err(error) => report.rejected.push(Rejection {
                     index,
-                    message_id: value
-                        .get("messageId")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    message_id: message_id_of(&value),
                     error: error.to_string(),
                     code: error.code(),
                 }),

@@ -51,7 +51,27 @@ impl App {
         as_of: Option<Day>,
     ) -> Result<Day, AppError> {
         if let Some(day) = as_of {
-            return Ok(day);
+            if self
+                .store
+                .is_computed(workspace, profile.id.as_str(), day)
+                .await?
+            {
+                return Ok(day);
+            }
+            let latest = self
+                .store
+                .latest_day(workspace, profile.id.as_str())
+                .await?;
+            return Err(AppError::not_found(match latest {
+                Some(latest) => format!(
+                    "profile `{}` was not computed as of {day} (the latest computed day is {latest}); recompute it with POST /v1/recompute {{\"as_of\": \"{day}\"}}",
+                    profile.id
+                ),
+                None => format!(
+                    "profile `{}` has no scores yet — run POST /v1/recompute or `pulse recompute`",
+                    profile.id
+                ),
+            }));
         }
         self.store
             .latest_day(workspace, profile.id.as_str())

@@ -190,7 +190,10 @@ pub fn parse_call(
         _ => FlatMap::new(),
     };
     // Properties are not scored (usage is aggregated per event name), only checked.
-    if !matches!(object.get("properties"), None | Some(Value::Null) | Some(Value::Object(_))) {
+    if !matches!(
+        object.get("properties"),
+        None | Some(Value::Null) | Some(Value::Object(_))
+    ) {
         return Err(CallError::NotAnObjectField("properties"));
     }
 
@@ -208,10 +211,15 @@ pub fn parse_call(
 }
 
 /// `context.groupId`: the call's own context wins over the batch's.
-fn context_group_id(object: &Map<String, Value>, defaults: &BatchDefaults) -> Result<Option<String>, CallError> {
+fn context_group_id(
+    object: &Map<String, Value>,
+    defaults: &BatchDefaults,
+) -> Result<Option<String>, CallError> {
     match object.get("context") {
         None | Some(Value::Null) => {}
-        Some(Value::Object(own)) if own.contains_key("groupId") => return optional_id(own, "groupId"),
+        Some(Value::Object(own)) if own.contains_key("groupId") => {
+            return optional_id(own, "groupId");
+        }
         Some(Value::Object(_)) => {}
         Some(_) => return Err(CallError::NotAnObjectField("context")),
     }

@@ -240,7 +240,10 @@ fn traits_are_flattened_arrays_kept_and_properties_checked() {
     assert_eq!(call.group_id.as_deref(), Some("acme"));
     let track =
         parse(json!({"type":"track","userId":"u","event":"X","properties":{"a":{"b":1}}})).unwrap();
-    assert!(track.traits.is_empty(), "a track call's properties are not traits");
+    assert!(
+        track.traits.is_empty(),
+        "a track call's properties are not traits"
+    );
     assert_eq!(
         parse(json!({"type":"track","userId":"u","event":"X","properties":[1]})),
         Err(CallError::NotAnObjectField("properties"))

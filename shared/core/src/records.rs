@@ -23,7 +23,24 @@ pub struct IdentityRecord {
     pub last_event: Option<DateTime<Utc>>,
     /// Days with at least one event, ascending.
     pub event_days: Vec<Day>,
-    pub accounts: Vec<String>,
+    pub accounts: Vec<Membership>,
+}
+
+/// Membership of an account, since the first call that named it for this identity.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Membership {
+    pub account: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl IdentityRecord {
+    /// The accounts, without the times.
+    pub fn account_ids(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .map(|membership| membership.account.clone())
+            .collect()
+    }
 }
 
 /// An account as stored.
@@ -138,7 +155,15 @@ pub fn assemble(
                 .entry(name.clone())
                 .or_insert_with(|| value.clone());
         }
-        user.accounts.extend(record.accounts.iter().cloned());
+        // Memberships are as of the day: an account a user joins later is not theirs yet.
+        let day_end = as_of.end_exclusive();
+        user.accounts.extend(
+            record
+                .accounts
+                .iter()
+                .filter(|membership| membership.joined_at < day_end)
+                .map(|membership| membership.account.clone()),
+        );
         user.first_seen = min_opt(user.first_seen, record.first_seen);
         let last_by_day = last_event_on_or_before(record, as_of);
         user.last_seen = max_opt(user.last_seen, last_by_day);
@@ -297,7 +322,12 @@ mod tests {
         let day = |text: &str| text.parse::<Day>().unwrap();
         let mut anonymous = record("a:x", Some("u:1"));
         anonymous.traits.insert("plan".into(), json!("free"));
-        anonymous.accounts = vec!["acme".into()];
+        anonymous.accounts = vec![Membership {
+            account: "acme".into(),
+            joined_at: DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+        }];
         let mut user = record("u:1", None);
         user.traits.insert("plan".into(), json!("pro"));
         let data = ScoringData {

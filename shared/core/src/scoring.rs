@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::activity::{AccountInfo, PopulationSubject, PreviousScores, UserActivity, created_day};
 use crate::call::FlatMap;
 use crate::day::Day;
-use crate::metrics::{mean1, p90_of_active, percent, round1, user_score};
+use crate::metrics::{P90, change1, mean1, p90_of_active, percent, user_score};
 use crate::profile::{Criterion, CriterionTest, Profile, TraitOp};
 use crate::segments::{SegmentFacts, default_segments};
 use crate::snapshot::{
@@ -74,7 +74,7 @@ pub fn compute(
     ScoreSet {
         users: user_scores,
         accounts: account_scores,
-        p90,
+        p90: p90.map(P90::value),
     }
 }
 
@@ -153,7 +153,7 @@ fn user_score_of(
     period: &Period,
     user: &UserActivity,
     usage: &UserUsage,
-    p90: Option<f64>,
+    p90: Option<P90>,
     previous: &PreviousScores,
 ) -> UserScore {
     let id = user.public_id();
@@ -171,6 +171,7 @@ fn user_score_of(
         score: f64::from(score),
         score_change: score_change.map(|change| change as f64),
         created: created_day(&user.traits, user.first_seen),
+        first_seen: user.first_seen.map(Day::of),
         last_event: user.last_seen.map(Day::of),
         activation: activation.rate,
         members: None,
@@ -355,7 +356,7 @@ impl AccountRollUp<'_> {
         let change = previous
             .accounts
             .get(id)
-            .map(|before| round1(average - before));
+            .map(|before| change1(average, *before));
         let in_period: BTreeSet<String> = self
             .usage
             .iter()
@@ -378,18 +379,17 @@ impl AccountRollUp<'_> {
                 .sum()
         };
         let activation = activation(&profile.activation, summed, &info.traits);
-        let first_seen = self
-            .users
-            .iter()
-            .filter_map(|user| user.first_seen)
-            .chain(info.first_seen)
-            .min()
+        // An account appears with the first call that names it; members may be older.
+        let first_seen = info
+            .first_seen
+            .or_else(|| self.users.iter().filter_map(|user| user.first_seen).min())
             .expect("an account with members has a first call");
         let last_seen = self.users.iter().filter_map(|user| user.last_seen).max();
         let facts = SegmentFacts {
             score: average,
             score_change: change,
             created: created_day(&info.traits, Some(first_seen)),
+            first_seen: Some(Day::of(first_seen)),
             last_event: last_seen.map(Day::of),
             activation: activation.rate,
             members: Some(self.users.len() as u32),

@@ -100,8 +100,10 @@ pub fn default_segment(id: &str, kind: SubjectKind) -> Option<&'static DefaultSe
 pub struct SegmentFacts {
     pub score: f64,
     pub score_change: Option<f64>,
-    /// The `createdAt` trait's day, else the first call's.
+    /// The `createdAt` trait's day, else the first call's (for `new` and `mature`).
     pub created: Option<Day>,
+    /// The first call's day (for `onboarding`).
+    pub first_seen: Option<Day>,
     /// The day of the last event.
     pub last_event: Option<Day>,
     pub activation: Option<f64>,
@@ -150,7 +152,11 @@ pub fn default_segments(
         ids.push("multi_user");
     }
     let activated = facts.activation.is_some_and(|rate| rate >= 100.0);
-    if age.is_some_and(|age| (0..30).contains(&age)) && facts.activation.is_some() && !activated {
+    let seen_for = facts.first_seen.map(|first| as_of.days_since(first));
+    if seen_for.is_some_and(|days| (0..30).contains(&days))
+        && facts.activation.is_some()
+        && !activated
+    {
         ids.push("onboarding");
     }
     if activated {
@@ -250,6 +256,7 @@ mod tests {
     fn mature_onboarding_and_activated_follow_age_and_activation() {
         let facts = |created: &str, activation: Option<f64>| SegmentFacts {
             created: Some(day(created)),
+            first_seen: Some(day(created)),
             activation,
             ..Default::default()
         };
@@ -263,6 +270,21 @@ mod tests {
         );
         assert!(segments(facts("2026-11-02", Some(50.0))).contains(&"onboarding".to_string()));
         assert!(!segments(facts("2026-11-01", Some(50.0))).contains(&"onboarding".to_string()));
+        let long_customer_new_to_pulse = SegmentFacts {
+            created: Some(day("2025-01-01")),
+            first_seen: Some(day("2026-11-20")),
+            activation: Some(50.0),
+            ..Default::default()
+        };
+        let segments_of = segments(long_customer_new_to_pulse);
+        assert!(
+            segments_of.contains(&"onboarding".to_string()),
+            "onboarding follows first seen, not createdAt"
+        );
+        assert!(
+            segments_of.contains(&"mature".to_string()),
+            "mature follows createdAt"
+        );
         let done = segments(facts("2026-11-02", Some(100.0)));
         assert!(
             done.contains(&"activated".to_string()) && !done.contains(&"onboarding".to_string())

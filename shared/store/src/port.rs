@@ -65,6 +65,13 @@ pub trait Store: Send + Sync + 'static {
         computation: &Computation,
     ) -> StoreResult<Vec<SegmentTransition>>;
     async fn latest_day(&self, workspace: &WorkspaceId, profile: &str) -> StoreResult<Option<Day>>;
+    /// Whether the profile was computed as of `day`.
+    async fn is_computed(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<bool>;
     /// Each subject's score on a day (a user's score, an account's average).
     async fn scores_on(
         &self,

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pulse_store::KeyKind;
 use serde_json::json;
@@ -18,7 +18,16 @@ use crate::ingest::{Endpoint, parse_body};
 pub async fn receive(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     match receive_inner(&app, &uri, &headers, body).await {
         Ok(response) => response,
-        Err(error) => error.into_response(),
+        Err(error) => {
+            let mut response = error.into_response();
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"pulse\""),
+                );
+            }
+            response
+        }
     }
 }
 

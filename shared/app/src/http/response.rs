@@ -49,12 +49,6 @@ pub fn error_response(error: &AppError) -> Response {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
     }
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"pulse\""),
-        );
-    }
     response
 }
 

@@ -274,7 +274,7 @@ pub async fn a_group_call_creates_the_account_with_traits_and_a_membership(store
     );
     assert_eq!(company.first_seen, Some(at("2026-12-01T09:00:00.500Z")));
     assert_eq!(
-        identity(&data, "u:u-1").accounts,
+        identity(&data, "u:u-1").account_ids(),
         vec!["acme-inc".to_string()],
         "one membership, not two"
     );
@@ -313,7 +313,7 @@ pub async fn a_context_group_id_on_a_track_makes_a_membership(store: &dyn Store)
     .await;
     let data = scoring_data(store, &acme, "2026-11-01").await;
 
-    let mut accounts = identity(&data, "u:u-2").accounts.clone();
+    let mut accounts = identity(&data, "u:u-2").account_ids();
     accounts.sort();
     assert_eq!(
         accounts,

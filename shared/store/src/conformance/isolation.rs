@@ -79,7 +79,7 @@ pub async fn usage_of_one_workspace_is_invisible_from_another(store: &dyn Store)
         acme_data.lifetime
     );
     assert_eq!(
-        identity(&acme_data, "u:u-1").accounts,
+        identity(&acme_data, "u:u-1").account_ids(),
         vec!["big-co".to_string()]
     );
     assert!(

@@ -37,6 +37,8 @@ struct BatchDelta {
     accounts: BTreeMap<String, AccountDelta>,
     /// (identity, account, at), in call order.
     memberships: Vec<(String, String, DateTime<Utc>)>,
+    /// Position of each (identity, account) in `memberships`.
+    membership_index: HashMap<(String, String), usize>,
     usage: HashMap<(String, Day, String), u64>,
 }
 
@@ -108,7 +110,20 @@ impl BatchDelta {
             if call.call_type == CallType::Group {
                 entry.traits.extend(call.traits.clone());
             }
-            self.memberships.push((identity, account.clone(), at));
+            match self
+                .membership_index
+                .get(&(identity.clone(), account.clone()))
+            {
+                Some(position) => {
+                    let earliest = &mut self.memberships[*position].2;
+                    *earliest = (*earliest).min(at);
+                }
+                None => {
+                    self.membership_index
+                        .insert((identity.clone(), account.clone()), self.memberships.len());
+                    self.memberships.push((identity, account.clone(), at));
+                }
+            }
         }
     }
 
@@ -301,12 +316,22 @@ fn apply_accounts(
             "INSERT OR IGNORE INTO memberships (workspace, identity, account, joined_at) VALUES (?1, ?2, ?3, ?4)",
         )
         .map_err(sql)?;
+    // A late call can reveal an earlier membership: keep the earliest time.
+    let mut earlier = connection
+        .prepare_cached(
+            "UPDATE memberships SET joined_at = ?4
+             WHERE workspace = ?1 AND identity = ?2 AND account = ?3 AND joined_at > ?4",
+        )
+        .map_err(sql)?;
     for (identity, account, at) in &delta.memberships {
         if join
             .execute(params![workspace, identity, account, millis(*at)])
             .map_err(sql)?
             == 0
         {
+            earlier
+                .execute(params![workspace, identity, account, millis(*at)])
+                .map_err(sql)?;
             continue;
         }
         let account_existed = existed.get(account.as_str()).copied().unwrap_or(true);

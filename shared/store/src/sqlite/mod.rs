@@ -256,6 +256,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn is_computed(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<bool> {
+        let workspace = text(workspace);
+        let profile = profile.to_string();
+        self.read(move |connection| results::is_computed(connection, &workspace, &profile, day))
+            .await
+    }
+
     async fn scores_on(
         &self,
         workspace: &WorkspaceId,

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::DateTime;
-use pulse_core::records::{AccountRecord, DailyUsage, IdentityRecord, LifetimeUsage, ScoringData};
+use pulse_core::records::{
+    AccountRecord, DailyUsage, IdentityRecord, LifetimeUsage, Membership, ScoringData,
+};
 use pulse_core::{Day, Profile, Slug};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -129,19 +131,30 @@ pub(crate) fn scoring_data(
     workspace: &str,
     usage_from: Day,
 ) -> Result<ScoringData, StoreError> {
-    let mut memberships: HashMap<String, Vec<String>> = HashMap::new();
+    let mut memberships: HashMap<String, Vec<Membership>> = HashMap::new();
     {
         let mut statement = connection
-            .prepare_cached("SELECT identity, account FROM memberships WHERE workspace = ?1")
+            .prepare_cached(
+                "SELECT identity, account, joined_at FROM memberships WHERE workspace = ?1",
+            )
             .map_err(sql)?;
         let rows = statement
             .query_map([workspace], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
             })
             .map_err(sql)?;
         for row in rows {
-            let (identity, account) = row.map_err(sql)?;
-            memberships.entry(identity).or_default().push(account);
+            let (identity, account, joined_at) = row.map_err(sql)?;
+            let joined_at = from_millis(Some(joined_at))
+                .ok_or_else(|| StoreError::corrupt(format!("membership time {joined_at}")))?;
+            memberships
+                .entry(identity)
+                .or_default()
+                .push(Membership { account, joined_at });
         }
     }
     let mut data = ScoringData::default();

@@ -255,6 +255,21 @@ pub(crate) fn latest_day(
     latest.map(day_from).transpose()
 }
 
+pub(crate) fn is_computed(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    day: Day,
+) -> Result<bool, StoreError> {
+    connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM computations WHERE workspace = ?1 AND profile = ?2 AND day = ?3)",
+            params![workspace, profile, day.number()],
+            |row| row.get(0),
+        )
+        .map_err(sql)
+}
+
 pub(crate) fn scores_on(
     connection: &Connection,
     workspace: &str,
