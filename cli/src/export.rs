@@ -14,13 +14,37 @@ use crate::target::{PageRequest, Target};
 const PAGE: usize = 1_000;
 
 const USER_COLUMNS: [&str; 13] = [
-    "id", "as_of", "score", "raw_score", "score_change", "frequency", "adoption.period", "adoption.all_time",
-    "activation.rate", "accounts", "segments", "first_seen", "last_seen",
+    "id",
+    "as_of",
+    "score",
+    "raw_score",
+    "score_change",
+    "frequency",
+    "adoption.period",
+    "adoption.all_time",
+    "activation.rate",
+    "accounts",
+    "segments",
+    "first_seen",
+    "last_seen",
 ];
 const ACCOUNT_COLUMNS: [&str; 16] = [
-    "id", "as_of", "traits.name", "score.average", "score.total", "score.change", "users.total", "users.active",
-    "users.active_pct", "frequency", "adoption.period", "adoption.all_time", "activation.rate", "segments",
-    "first_seen", "last_seen",
+    "id",
+    "as_of",
+    "traits.name",
+    "score.average",
+    "score.total",
+    "score.change",
+    "users.total",
+    "users.active",
+    "users.active_pct",
+    "frequency",
+    "adoption.period",
+    "adoption.all_time",
+    "activation.rate",
+    "segments",
+    "first_seen",
+    "last_seen",
 ];
 
 /// Writes rows as CSV or JSON Lines.
@@ -32,7 +56,9 @@ enum RowWriter<'a> {
 impl RowWriter<'_> {
     fn write(&mut self, item: &Value) -> Result<()> {
         match self {
-            RowWriter::Csv(writer, columns) => writer.write_record(columns.iter().map(|column| cell(item, column)))?,
+            RowWriter::Csv(writer, columns) => {
+                writer.write_record(columns.iter().map(|column| cell(item, column)))?
+            }
             RowWriter::Jsonl(out) => {
                 serde_json::to_writer(&mut **out, item)?;
                 out.write_all(b"\n")?;
@@ -100,7 +126,10 @@ fn cell(item: &Value, path: &str) -> String {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_string))
+            .map(|item| {
+                item.as_str()
+                    .map_or_else(|| item.to_string(), str::to_string)
+            })
             .collect::<Vec<_>>()
             .join(";"),
         Some(other) => other.to_string(),

@@ -28,7 +28,8 @@ pub async fn run(target: &Target, file: &Path, batch_size: usize) -> Result<Impo
     let size = std::fs::metadata(file)
         .with_context(|| format!("reading {}", file.display()))?
         .len();
-    let reader = BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
+    let reader =
+        BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
     let progress = ProgressBar::new(size).with_style(
         ProgressStyle::with_template("{spinner} importing [{bar:30}] {bytes}/{total_bytes} {msg}")
             .expect("valid template")
@@ -37,7 +38,8 @@ pub async fn run(target: &Target, file: &Path, batch_size: usize) -> Result<Impo
     let mut summary = ImportSummary::default();
     let mut pending: Vec<Value> = Vec::with_capacity(batch_size);
     for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("reading line {} of {}", index + 1, file.display()))?;
+        let line =
+            line.with_context(|| format!("reading line {} of {}", index + 1, file.display()))?;
         progress.inc(line.len() as u64 + 1);
         summary.lines += 1;
         if line.trim().is_empty() {
@@ -46,7 +48,9 @@ pub async fn run(target: &Target, file: &Path, batch_size: usize) -> Result<Impo
         let value: Value = match serde_json::from_str(&line) {
             Ok(value) => value,
             Err(error) => {
-                summary.rejected.push(format!("line {}: not JSON: {error}", index + 1));
+                summary
+                    .rejected
+                    .push(format!("line {}: not JSON: {error}", index + 1));
                 continue;
             }
         };
@@ -75,12 +79,19 @@ pub async fn run(target: &Target, file: &Path, batch_size: usize) -> Result<Impo
     send(target, &mut pending, &mut summary).await?;
     progress.finish_and_clear();
     if summary.calls == 0 && summary.rejected.is_empty() {
-        bail!("{} holds no calls (expected one JSON call per line)", file.display());
+        bail!(
+            "{} holds no calls (expected one JSON call per line)",
+            file.display()
+        );
     }
     Ok(summary)
 }
 
-async fn send(target: &Target, pending: &mut Vec<Value>, summary: &mut ImportSummary) -> Result<()> {
+async fn send(
+    target: &Target,
+    pending: &mut Vec<Value>,
+    summary: &mut ImportSummary,
+) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
@@ -88,8 +99,11 @@ async fn send(target: &Target, pending: &mut Vec<Value>, summary: &mut ImportSum
     let report = target.import(calls).await?;
     summary.stored += (report.accepted - report.duplicates) as u64;
     summary.duplicates += report.duplicates as u64;
-    summary
-        .rejected
-        .extend(report.rejected.iter().map(|rejection| format!("call {}: {}", rejection.index, rejection.error)));
+    summary.rejected.extend(
+        report
+            .rejected
+            .iter()
+            .map(|rejection| format!("call {}: {}", rejection.index, rejection.error)),
+    );
     Ok(())
 }

@@ -19,8 +19,17 @@ use crate::target::{Target, explain, open_local};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    pulse_app::telemetry::init(false);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // The server logs what it does; one-shot commands only warnings (RUST_LOG overrides).
+    let level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    pulse_app::telemetry::init(false, level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");
@@ -53,18 +62,27 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Workspace(WorkspaceCommand::List { data }) => {
             let app = open_local(&data.data)?;
             for workspace in app.store.workspaces().await? {
-                println!("{}\t{}\t{}", workspace.id, workspace.created_at.to_rfc3339(), workspace.name);
+                println!(
+                    "{}\t{}\t{}",
+                    workspace.id,
+                    workspace.created_at.to_rfc3339(),
+                    workspace.name
+                );
             }
             Ok(())
         }
         Command::Profile(ProfileCommand::Apply { file, target }) => {
-            let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let target = Target::open(&target).await?;
             let profile = target.apply_profile(&text).await?;
             eprintln!(
                 "applied profile `{}` ({} events scored); run `pulse recompute` to score with it",
                 profile["id"].as_str().unwrap_or_default(),
-                profile["events"].as_object().map_or(0, |events| events.values().filter(|w| w.as_u64() > Some(0)).count())
+                profile["events"].as_object().map_or(0, |events| events
+                    .values()
+                    .filter(|w| w.as_u64() > Some(0))
+                    .count())
             );
             println!("{}", serde_json::to_string_pretty(&profile)?);
             Ok(())
@@ -83,7 +101,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Recompute(args) => {
             let target = Target::open(&args.target).await?;
-            let result = target.recompute(args.profile.as_deref(), args.as_of.as_deref()).await?;
+            let result = target
+                .recompute(args.profile.as_deref(), args.as_of.as_deref())
+                .await?;
             let results = result["results"].as_array().cloned().unwrap_or_default();
             if results.is_empty() {
                 eprintln!("no profiles to compute: apply one with `pulse profile apply FILE`");
@@ -119,7 +139,8 @@ async fn run(cli: Cli) -> Result<()> {
             let target = Target::open(&args.target).await?;
             let rows = match &args.output {
                 Some(path) => {
-                    let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+                    let mut file = std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?;
                     export::run(&target, &args, &mut file).await?
                 }
                 None => {

@@ -21,12 +21,18 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         ..AppConfig::default()
     };
     let app = App::new(Arc::new(store), Arc::new(SystemClock), config);
-    let listener = TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("listening on {} (is another server using it? try --addr)", args.addr))?;
+    let listener = TcpListener::bind(args.addr).await.with_context(|| {
+        format!(
+            "listening on {} (is another server using it? try --addr)",
+            args.addr
+        )
+    })?;
     let address = listener.local_addr()?;
     // One line on stdout that scripts (and the end-to-end tests) can wait for.
-    println!("pulse listening on http://{address} (data: {})", args.data.data.display());
+    println!(
+        "pulse listening on http://{address} (data: {})",
+        args.data.data.display()
+    );
     tracing::info!(%address, every = ?args.every, "serving");
     let schedule = tokio::spawn(schedule(app.clone(), args.every));
     axum::serve(listener, pulse_app::http::router(app))

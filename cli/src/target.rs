@@ -17,14 +17,26 @@ use serde_json::{Value, json};
 use crate::cli::TargetArgs;
 
 pub enum Target {
-    Local { app: App, workspace: WorkspaceId },
-    Remote { http: reqwest::Client, url: String, key: String },
+    Local {
+        app: App,
+        workspace: WorkspaceId,
+    },
+    Remote {
+        http: reqwest::Client,
+        url: String,
+        key: String,
+    },
 }
 
 /// Opens the embedded store in `dir`.
 pub fn open_local(dir: &Path) -> Result<App> {
-    let store = SqliteStore::open(dir).with_context(|| format!("opening the data directory {}", dir.display()))?;
-    Ok(App::new(Arc::new(store), Arc::new(SystemClock), AppConfig::default()))
+    let store = SqliteStore::open(dir)
+        .with_context(|| format!("opening the data directory {}", dir.display()))?;
+    Ok(App::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        AppConfig::default(),
+    ))
 }
 
 /// A list request for [`Target::page`].
@@ -40,10 +52,9 @@ pub struct PageRequest<'a> {
 impl Target {
     pub async fn open(args: &TargetArgs) -> Result<Target> {
         if let Some(url) = &args.url {
-            let key = args
-                .key
-                .clone()
-                .ok_or_else(|| anyhow!("--url needs --key (or PULSE_KEY): the workspace's admin key"))?;
+            let key = args.key.clone().ok_or_else(|| {
+                anyhow!("--url needs --key (or PULSE_KEY): the workspace's admin key")
+            })?;
             return Ok(Target::Remote {
                 http: reqwest::Client::builder()
                     .user_agent(concat!("pulse-cli/", env!("CARGO_PKG_VERSION")))
@@ -59,11 +70,20 @@ impl Target {
 
     pub async fn apply_profile(&self, text: &[u8]) -> Result<Value> {
         match self {
-            Target::Local { app, workspace } => Ok(json!(app.apply_profile(workspace, None, text).await.map_err(explain)?)),
-            Target::Remote { .. } => {
-                let profile = pulse_app::profiles::parse_profile_text(None, text).map_err(explain)?;
-                self.remote(reqwest::Method::PUT, &format!("/v1/profiles/{}", profile.id), Some(text.to_vec()))
+            Target::Local { app, workspace } => Ok(json!(
+                app.apply_profile(workspace, None, text)
                     .await
+                    .map_err(explain)?
+            )),
+            Target::Remote { .. } => {
+                let profile =
+                    pulse_app::profiles::parse_profile_text(None, text).map_err(explain)?;
+                self.remote(
+                    reqwest::Method::PUT,
+                    &format!("/v1/profiles/{}", profile.id),
+                    Some(text.to_vec()),
+                )
+                .await
             }
         }
     }
@@ -78,7 +98,9 @@ impl Target {
                 .map(|profile| json!(profile))
                 .collect()),
             Target::Remote { .. } => {
-                let page = self.remote(reqwest::Method::GET, "/v1/profiles", None).await?;
+                let page = self
+                    .remote(reqwest::Method::GET, "/v1/profiles", None)
+                    .await?;
                 Ok(page["items"].as_array().cloned().unwrap_or_default())
             }
         }
@@ -88,12 +110,16 @@ impl Target {
         match self {
             Target::Local { app, workspace } => {
                 let day = as_of.map(parse_day).transpose()?;
-                let summaries = app.recompute_profiles(workspace, profile, day).await.map_err(explain)?;
+                let summaries = app
+                    .recompute_profiles(workspace, profile, day)
+                    .await
+                    .map_err(explain)?;
                 Ok(json!({"results": summaries}))
             }
             Target::Remote { .. } => {
                 let body = serde_json::to_vec(&json!({"profile": profile, "as_of": as_of}))?;
-                self.remote(reqwest::Method::POST, "/v1/recompute", Some(body)).await
+                self.remote(reqwest::Method::POST, "/v1/recompute", Some(body))
+                    .await
             }
         }
     }
@@ -102,9 +128,15 @@ impl Target {
     pub async fn page(&self, request: &PageRequest<'_>) -> Result<(Vec<Value>, Option<String>)> {
         match self {
             Target::Local { app, workspace } => {
-                let profile = app.resolve_profile(workspace, request.profile).await.map_err(explain)?;
+                let profile = app
+                    .resolve_profile(workspace, request.profile)
+                    .await
+                    .map_err(explain)?;
                 let day = request.as_of.map(parse_day).transpose()?;
-                let day = app.resolve_day(workspace, &profile, day).await.map_err(explain)?;
+                let day = app
+                    .resolve_day(workspace, &profile, day)
+                    .await
+                    .map_err(explain)?;
                 let query = ListQuery {
                     segment: request.segment.map(str::to_string),
                     account: None,
@@ -131,7 +163,9 @@ impl Target {
                     }
                 }
                 let path = format!("/v1/{}", request.kind.as_str());
-                let page = self.remote_with(reqwest::Method::GET, &path, &query, None).await?;
+                let page = self
+                    .remote_with(reqwest::Method::GET, &path, &query, None)
+                    .await?;
                 let items = page["items"].as_array().cloned().unwrap_or_default();
                 Ok((items, page["next_cursor"].as_str().map(str::to_string)))
             }
@@ -148,7 +182,9 @@ impl Target {
                     calls: calls.into_iter().map(Ok).collect(),
                     fixed_type: None,
                 };
-                app.ingest(workspace, body, app.clock.now()).await.map_err(explain)
+                app.ingest(workspace, body, app.clock.now())
+                    .await
+                    .map_err(explain)
             }
             Target::Remote { http, url, key } => {
                 let count = calls.len();
@@ -162,18 +198,28 @@ impl Target {
                 let status = response.status();
                 let body: Value = response.json().await.unwrap_or(Value::Null);
                 if !status.is_success() {
-                    bail!("{url} answered {status}: {}", body["message"].as_str().unwrap_or("no message"));
+                    bail!(
+                        "{url} answered {status}: {}",
+                        body["message"].as_str().unwrap_or("no message")
+                    );
                 }
                 let rejected = body["rejected"].as_array().map_or(0, Vec::len);
                 Ok(IngestReport {
-                    accepted: body["accepted"].as_u64().map_or(count - rejected, |n| n as usize),
+                    accepted: body["accepted"]
+                        .as_u64()
+                        .map_or(count - rejected, |n| n as usize),
                     ..Default::default()
                 })
             }
         }
     }
 
-    async fn remote(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Result<Value> {
+    async fn remote(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Value> {
         self.remote_with(method, path, &[], body).await
     }
 
@@ -194,14 +240,20 @@ impl Target {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.with_context(|| format!("calling {url}{path}"))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("calling {url}{path}"))?;
         let status = response.status();
         let body: Value = response
             .json()
             .await
             .with_context(|| format!("{url}{path} answered {status} without JSON"))?;
         if !status.is_success() {
-            bail!("{status}: {}", body["message"].as_str().unwrap_or("no message"));
+            bail!(
+                "{status}: {}",
+                body["message"].as_str().unwrap_or("no message")
+            );
         }
         Ok(body)
     }
@@ -226,7 +278,10 @@ async fn resolve_workspace(app: &App, wanted: Option<&str>, dir: &Path) -> Resul
         many => bail!(
             "{} holds several workspaces; pass --workspace one of: {}",
             dir.display(),
-            many.iter().map(|w| w.id.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|w| w.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -238,7 +293,10 @@ pub fn parse_day(text: &str) -> Result<Day> {
 /// Turns an application error into a message for people (with every profile problem).
 pub fn explain(error: AppError) -> anyhow::Error {
     match &error {
-        AppError::BadRequest { details: Some(details), .. } if details.get("problems").is_some() => {
+        AppError::BadRequest {
+            details: Some(details),
+            ..
+        } if details.get("problems").is_some() => {
             let problems: Vec<String> = details["problems"]
                 .as_array()
                 .into_iter()

@@ -45,6 +45,7 @@ impl App {
             .store
             .scoring_data(workspace, usage_from(as_of, period_from, &needs))
             .await?;
+        let loaded = started.elapsed();
         let (users, accounts) = assemble(&data, as_of, period_from, &needs);
         drop(data);
         let earlier = as_of.plus(-(profile.window_days as i32));
@@ -87,6 +88,7 @@ impl App {
                 })
                 .collect(),
         };
+        let computed = started.elapsed();
         let transitions = self.store.save_computation(workspace, &computation).await?;
         let summary = RecomputeSummary {
             profile: profile_id.to_string(),
@@ -106,6 +108,9 @@ impl App {
             users = summary.users,
             accounts = summary.accounts,
             took_ms = summary.took_ms,
+            load_ms = loaded.as_millis() as u64,
+            compute_ms = (computed - loaded).as_millis() as u64,
+            save_ms = summary.took_ms.saturating_sub(computed.as_millis() as u64),
             "recomputed"
         );
         Ok(summary)

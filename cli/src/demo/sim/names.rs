@@ -5,15 +5,66 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 
 const COMPANY_STEMS: [&str; 60] = [
-    "Northwind", "Bluepeak", "Copperleaf", "Silverline", "Brightwater", "Redwood",
-    "Ironbridge", "Stonefield", "Clearview", "Greenhill", "Oakridge", "Suncrest",
-    "Harborview", "Maplestone", "Falconer", "Evergreen", "Riverbend", "Highgate",
-    "Lakeshore", "Westbrook", "Eastgate", "Pinecrest", "Goldfinch", "Bluebird",
-    "Starling", "Cobalt", "Quartz", "Granite", "Summit", "Horizon", "Meridian", "Vertex",
-    "Keystone", "Beacon", "Lantern", "Compass", "Anchor", "Atlas", "Orion", "Nimbus",
-    "Juniper", "Willow", "Cedar", "Aspen", "Birchwood", "Foxglove", "Kestrel", "Halcyon",
-    "Tidewater", "Driftwood", "Sandstone", "Emberly", "Wavecrest", "Thistle", "Marigold",
-    "Saffron", "Indigo", "Crimson", "Amberly", "Glacier",
+    "Northwind",
+    "Bluepeak",
+    "Copperleaf",
+    "Silverline",
+    "Brightwater",
+    "Redwood",
+    "Ironbridge",
+    "Stonefield",
+    "Clearview",
+    "Greenhill",
+    "Oakridge",
+    "Suncrest",
+    "Harborview",
+    "Maplestone",
+    "Falconer",
+    "Evergreen",
+    "Riverbend",
+    "Highgate",
+    "Lakeshore",
+    "Westbrook",
+    "Eastgate",
+    "Pinecrest",
+    "Goldfinch",
+    "Bluebird",
+    "Starling",
+    "Cobalt",
+    "Quartz",
+    "Granite",
+    "Summit",
+    "Horizon",
+    "Meridian",
+    "Vertex",
+    "Keystone",
+    "Beacon",
+    "Lantern",
+    "Compass",
+    "Anchor",
+    "Atlas",
+    "Orion",
+    "Nimbus",
+    "Juniper",
+    "Willow",
+    "Cedar",
+    "Aspen",
+    "Birchwood",
+    "Foxglove",
+    "Kestrel",
+    "Halcyon",
+    "Tidewater",
+    "Driftwood",
+    "Sandstone",
+    "Emberly",
+    "Wavecrest",
+    "Thistle",
+    "Marigold",
+    "Saffron",
+    "Indigo",
+    "Crimson",
+    "Amberly",
+    "Glacier",
 ];
 
 /// Suffixes paired with the industry they suggest; `None` leaves the industry to chance,
@@ -42,25 +93,74 @@ const COMPANY_SUFFIXES: [(&str, Option<&str>); 20] = [
 ];
 
 const INDUSTRIES: [&str; 9] = [
-    "Software", "Healthcare", "Logistics", "Financial Services", "Retail", "Media",
-    "Energy", "Manufacturing", "Education",
+    "Software",
+    "Healthcare",
+    "Logistics",
+    "Financial Services",
+    "Retail",
+    "Media",
+    "Energy",
+    "Manufacturing",
+    "Education",
 ];
 
 const FIRST_NAMES: [&str; 48] = [
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofia", "Lucas", "Mia", "Ethan",
-    "Amara", "Kenji", "Priya", "Arjun", "Chloe", "Daniel", "Fatima", "Omar", "Hannah",
-    "Jonas", "Ingrid", "Lars", "Elena", "Marco", "Aisha", "Samuel", "Grace", "Leo",
-    "Yuki", "Hiro", "Nadia", "Tomas", "Zara", "Felix", "Clara", "Diego", "Maya", "Ravi",
-    "Sara", "Victor", "Lena", "Isaac", "Nora", "Ben", "Julia", "Kwame", "Ines", "Pavel",
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofia", "Lucas", "Mia", "Ethan", "Amara",
+    "Kenji", "Priya", "Arjun", "Chloe", "Daniel", "Fatima", "Omar", "Hannah", "Jonas", "Ingrid",
+    "Lars", "Elena", "Marco", "Aisha", "Samuel", "Grace", "Leo", "Yuki", "Hiro", "Nadia", "Tomas",
+    "Zara", "Felix", "Clara", "Diego", "Maya", "Ravi", "Sara", "Victor", "Lena", "Isaac", "Nora",
+    "Ben", "Julia", "Kwame", "Ines", "Pavel",
 ];
 
 const LAST_NAMES: [&str; 48] = [
-    "Smith", "Garcia", "Chen", "Patel", "Muller", "Rossi", "Kim", "Nguyen", "Okafor",
-    "Johansson", "Silva", "Novak", "Kowalski", "Tanaka", "Haddad", "Dubois", "Fischer",
-    "Moreau", "Jensen", "Costa", "Ivanova", "Murphy", "Walsh", "Schmidt", "Lopez",
-    "Brown", "Wilson", "Taylor", "Anderson", "Thomas", "Martin", "Lee", "Clark", "Lewis",
-    "Young", "Hall", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams",
-    "Nelson", "Hill", "Campbell", "Mitchell", "Roberts",
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Patel",
+    "Muller",
+    "Rossi",
+    "Kim",
+    "Nguyen",
+    "Okafor",
+    "Johansson",
+    "Silva",
+    "Novak",
+    "Kowalski",
+    "Tanaka",
+    "Haddad",
+    "Dubois",
+    "Fischer",
+    "Moreau",
+    "Jensen",
+    "Costa",
+    "Ivanova",
+    "Murphy",
+    "Walsh",
+    "Schmidt",
+    "Lopez",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Anderson",
+    "Thomas",
+    "Martin",
+    "Lee",
+    "Clark",
+    "Lewis",
+    "Young",
+    "Hall",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
+    "Campbell",
+    "Mitchell",
+    "Roberts",
 ];
 
 /// A generated customer company.
@@ -89,9 +189,14 @@ pub(super) fn company_names(count: usize, rng: &mut impl Rng) -> Vec<CompanyName
                 continue;
             }
         }
-        let industry = industry_hint.unwrap_or_else(|| INDUSTRIES.choose(rng).copied().unwrap_or("Software"));
+        let industry =
+            industry_hint.unwrap_or_else(|| INDUSTRIES.choose(rng).copied().unwrap_or("Software"));
         taken.insert(name.clone());
-        companies.push(CompanyName { slug: slug(&name), name, industry });
+        companies.push(CompanyName {
+            slug: slug(&name),
+            name,
+            industry,
+        });
     }
     companies
 }
@@ -100,7 +205,10 @@ pub(super) fn company_names(count: usize, rng: &mut impl Rng) -> Vec<CompanyName
 pub(super) fn person_name(rng: &mut impl Rng) -> (String, String) {
     let first = FIRST_NAMES.choose(rng).copied().unwrap_or("Alex");
     let last = LAST_NAMES.choose(rng).copied().unwrap_or("Doe");
-    (format!("{first} {last}"), format!("{}.{}", first.to_lowercase(), last.to_lowercase()))
+    (
+        format!("{first} {last}"),
+        format!("{}.{}", first.to_lowercase(), last.to_lowercase()),
+    )
 }
 
 /// Lower-case, hyphen-separated form of a name: stable ids and e-mail domains.

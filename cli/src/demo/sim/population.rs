@@ -9,69 +9,17 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use super::calls::timestamp;
+use super::names;
+use super::people::{Persona, Region, Role};
 use super::stories::{self, Timeline};
 use super::{SimAccount, SimConfig, Story};
-use super::names;
 
 const HOUR_MS: u32 = 3_600_000;
 const MINUTE_MS: u32 = 60_000;
-/// Latest sign-up time of day, leaving room for the session that follows it.
+/// Latest sign-up time of day, leaving room for the session that follows it…
 const LAST_SIGNUP_MS: u32 = 22 * HOUR_MS;
-
-/// How intensely one member uses the product, whatever the account's story.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Persona {
-    Champion,
-    Regular,
-    Occasional,
-    Dormant,
-}
-
-/// The user's job in the product; it decides which features they reach for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Role {
-    Admin,
-    Analyst,
-    Viewer,
-}
-
-impl Role {
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-            Role::Viewer => "viewer",
-        }
-    }
-}
-
-/// Where the customer works, which sets its working hours in UTC.
-#[derive(Clone, Copy)]
-pub(super) enum Region {
-    Europe,
-    UsEast,
-    UsWest,
-    AsiaPacific,
-}
-
-impl Region {
-    /// Start and end of the working day, in milliseconds after midnight UTC.
-    pub(super) fn working_hours(self) -> (u32, u32) {
-        match self {
-            Region::Europe => (7 * HOUR_MS, 17 * HOUR_MS),
-            Region::UsEast => (13 * HOUR_MS, 22 * HOUR_MS),
-            Region::UsWest => (16 * HOUR_MS, 23 * HOUR_MS + 45 * MINUTE_MS),
-            Region::AsiaPacific => (HOUR_MS / 2, 9 * HOUR_MS + 30 * MINUTE_MS),
-        }
-    }
-
-    /// A moment in working hours, more likely mid-day than at the edges.
-    pub(super) fn working_moment(self, rng: &mut impl Rng) -> u32 {
-        let (start, end) = self.working_hours();
-        let middle_weighted = (rng.random::<f32>() + rng.random::<f32>()) / 2.0;
-        start + ((end - start) as f32 * middle_weighted) as u32
-    }
-}
+/// …and for a founder, also for the teammates invited later the same day.
+const LAST_FOUNDER_SIGNUP_MS: u32 = 20 * HOUR_MS;
 
 /// What the report does not show about an account but its behaviour depends on.
 pub(super) struct AccountProfile {
@@ -135,12 +83,16 @@ pub(super) fn build(config: &SimConfig) -> Population {
     let mut rng = StdRng::seed_from_u64(config.seed);
     let stories = stories::story_mix(config.accounts, &mut rng);
     let companies = names::company_names(config.accounts, &mut rng);
-    let mut builder = Builder { config, rng, population: Population {
-        accounts: Vec::with_capacity(config.accounts),
-        profiles: Vec::with_capacity(config.accounts),
-        users: Vec::new(),
-        members: Vec::new(),
-    } };
+    let mut builder = Builder {
+        config,
+        rng,
+        population: Population {
+            accounts: Vec::with_capacity(config.accounts),
+            profiles: Vec::with_capacity(config.accounts),
+            users: Vec::new(),
+            members: Vec::new(),
+        },
+    };
     for (story, company) in stories.into_iter().zip(companies) {
         builder.add_account(story, company);
     }
@@ -179,14 +131,13 @@ impl Builder<'_> {
         let member_target = stories::member_count(story, rng);
         let plan = stories::plan(story, rng);
         let employees = stories::employees(plan, member_target, rng);
-        let region = *[Region::Europe, Region::Europe, Region::UsEast, Region::UsEast,
-            Region::UsWest, Region::AsiaPacific].choose(rng).unwrap_or(&Region::Europe);
+        let region = Region::draw(rng);
         let has_source = match story {
             Story::StalledOnboarding => false,
             Story::Trial => rng.random_bool(0.7),
             _ => true,
         };
-        let founder_signup = region.working_moment(rng).min(LAST_SIGNUP_MS);
+        let founder_signup = region.working_moment_before(rng, LAST_FOUNDER_SIGNUP_MS);
         // Existing customers signed up between a few weeks and three years ago.
         let created_date = if timeline.pre_existing {
             self.config.start - Days::new(rng.random_range(20..=1_100))
@@ -213,45 +164,76 @@ impl Builder<'_> {
             created_day: timeline.created_day,
         });
 
-        let founder_persona = if story == Story::StalledOnboarding { Persona::Regular } else { Persona::Champion };
+        let founder_persona = if story == Story::StalledOnboarding {
+            Persona::Regular
+        } else {
+            Persona::Champion
+        };
         let previsit_day = (!timeline.pre_existing && self.rng.random_bool(0.6))
-            .then(|| timeline.created_day.checked_sub(self.rng.random_range(1..=6)))
+            .then(|| {
+                timeline
+                    .created_day
+                    .checked_sub(self.rng.random_range(1..=6))
+            })
             .flatten();
-        let founder = Joining { role: Role::Admin, persona: founder_persona, day: timeline.created_day,
-            signup_ms: founder_signup, previsit_day };
+        let founder = Joining {
+            role: Role::Admin,
+            persona: founder_persona,
+            day: timeline.created_day,
+            signup_ms: founder_signup,
+            previsit_day,
+        };
         self.add_member(account, created_date, founder);
         for _ in 1..member_target {
             let persona = stories::persona(story, &mut self.rng);
-            let role = match self.rng.random_range(0..100) {
-                0..8 => Role::Admin,
-                8..50 => Role::Analyst,
-                _ => Role::Viewer,
-            };
+            let role = stories::role(story, &mut self.rng);
             let (day, signup_ms) = self.join_time(story, &timeline, region, founder_signup);
-            self.add_member(account, created_date, Joining { role, persona, day, signup_ms, previsit_day: None });
+            self.add_member(
+                account,
+                created_date,
+                Joining {
+                    role,
+                    persona,
+                    day,
+                    signup_ms,
+                    previsit_day: None,
+                },
+            );
         }
     }
 
     /// When a non-founder joins: existing customers mostly had them before the run,
     /// new customers bring them in during the first days after signing up.
-    fn join_time(&mut self, story: Story, timeline: &Timeline, region: Region, founder_signup: u32) -> (u32, u32) {
+    fn join_time(
+        &mut self,
+        story: Story,
+        timeline: &Timeline,
+        region: Region,
+        founder_signup: u32,
+    ) -> (u32, u32) {
         let last = self.last_day();
         let rng = &mut self.rng;
-        let signup_ms = region.working_moment(rng).min(LAST_SIGNUP_MS);
+        let signup_ms = region.working_moment_before(rng, LAST_SIGNUP_MS);
         if timeline.pre_existing {
             if !rng.random_bool(stories::late_joiner_share(story)) {
                 return (0, signup_ms);
             }
             // Cooling accounts stop hiring into the tool well before they cool.
-            let latest = timeline.cooling_from.map_or(last.saturating_sub(2), |day| day.saturating_sub(10));
+            let latest = timeline
+                .cooling_from
+                .map_or(last.saturating_sub(2), |day| day.saturating_sub(10));
             return (rng.random_range(3.min(latest)..=latest), signup_ms);
         }
-        let spread = if story == Story::StalledOnboarding { 8 } else { 6 };
+        let spread = if story == Story::StalledOnboarding {
+            8
+        } else {
+            6
+        };
         let join_day = (timeline.created_day + rng.random_range(0..=spread)).min(last);
         if join_day == timeline.created_day {
             // The founder has to sign up before sending the invitation.
             let after_founder = founder_signup + rng.random_range(20..=150) * MINUTE_MS;
-            return (join_day, after_founder.min(LAST_SIGNUP_MS));
+            return (join_day, after_founder);
         }
         (join_day, signup_ms)
     }
@@ -263,19 +245,28 @@ impl Builder<'_> {
         // Two people with the same name in one company get numbered addresses; the
         // account's members are the most recent ones.
         let mut n = 2;
-        while self.population.members.iter().rev().take_while(|m| m.account == account)
+        while self
+            .population
+            .members
+            .iter()
+            .rev()
+            .take_while(|m| m.account == account)
             .any(|m| self.population.users[m.user].email == email)
         {
             email = format!("{local_part}{n}@{domain}.example");
             n += 1;
         }
-        let created_at = if self.population.profiles[account].timeline.pre_existing && joining.day == 0 {
-            let days_known = (self.config.start - account_created).num_days().max(1) as u64;
-            let joined = account_created + Days::new(self.rng.random_range(0..days_known));
-            timestamp(joined, self.rng.random_range(6..20) * HOUR_MS + self.rng.random_range(0..HOUR_MS))
-        } else {
-            timestamp(self.date(joining.day), joining.signup_ms)
-        };
+        let created_at =
+            if self.population.profiles[account].timeline.pre_existing && joining.day == 0 {
+                let days_known = (self.config.start - account_created).num_days().max(1) as u64;
+                let joined = account_created + Days::new(self.rng.random_range(0..days_known));
+                timestamp(
+                    joined,
+                    self.rng.random_range(6..20) * HOUR_MS + self.rng.random_range(0..HOUR_MS),
+                )
+            } else {
+                timestamp(self.date(joining.day), joining.signup_ms)
+            };
         let user = self.population.users.len();
         self.population.users.push(SimUser {
             id: format!("u-{:05}", user + 1),
@@ -303,11 +294,19 @@ impl Builder<'_> {
     /// far, and do it for the first time in the last days (→ `core_feature_adopted`).
     fn choose_late_adopters(&mut self) {
         let candidates: Vec<usize> = (0..self.population.accounts.len())
-            .filter(|&a| matches!(self.population.accounts[a].story, Story::Steady | Story::Growing))
+            .filter(|&a| {
+                matches!(
+                    self.population.accounts[a].story,
+                    Story::Steady | Story::Growing
+                )
+            })
             .collect();
         let wanted = (self.config.accounts / 25).max(1).min(candidates.len());
         let last = self.last_day();
-        for (nth, &account) in candidates.choose_multiple(&mut self.rng, wanted).enumerate() {
+        for (nth, &account) in candidates
+            .choose_multiple(&mut self.rng, wanted)
+            .enumerate()
+        {
             let unlock = last.saturating_sub(self.rng.random_range(1..=8));
             let profile = &mut self.population.profiles[account];
             profile.dashboard_unlock_day = unlock;
@@ -323,7 +322,12 @@ impl Builder<'_> {
     fn add_multi_account_users(&mut self) {
         let pop = &self.population;
         let eligible: Vec<usize> = (0..pop.accounts.len())
-            .filter(|&a| matches!(pop.accounts[a].story, Story::PowerAccount | Story::Steady | Story::Growing))
+            .filter(|&a| {
+                matches!(
+                    pop.accounts[a].story,
+                    Story::PowerAccount | Story::Steady | Story::Growing
+                )
+            })
             .filter(|&a| pop.profiles[a].dashboard_unlock_day == 0)
             .collect();
         if eligible.len() < 2 {
@@ -339,12 +343,17 @@ impl Builder<'_> {
             let pop = &self.population;
             let candidate = self.rng.random_range(0..pop.members.len());
             let member = &pop.members[candidate];
-            let Some(&second) = eligible.choose(&mut self.rng) else { break };
+            let Some(&second) = eligible.choose(&mut self.rng) else {
+                break;
+            };
             let usable = eligible.contains(&member.account)
                 && second != member.account
                 && matches!(member.persona, Persona::Champion | Persona::Regular)
                 && pop.users[member.user].role != Role::Viewer
-                && !pop.members.iter().any(|m| m.user == member.user && !m.first_for_user);
+                && !pop
+                    .members
+                    .iter()
+                    .any(|m| m.user == member.user && !m.first_for_user);
             if !usable {
                 continue;
             }
@@ -352,15 +361,21 @@ impl Builder<'_> {
             let join_day = if first_join == 0 && self.rng.random_bool(0.5) {
                 0
             } else {
-                self.rng.random_range(first_join.max(1).min(last)..=last.saturating_sub(2).max(first_join))
+                self.rng.random_range(
+                    first_join.max(1).min(last)..=last.saturating_sub(2).max(first_join),
+                )
             };
             let region = self.population.profiles[second].region;
             self.population.members.push(Membership {
                 user,
                 account: second,
-                persona: if self.rng.random_bool(0.5) { Persona::Regular } else { Persona::Occasional },
+                persona: if self.rng.random_bool(0.5) {
+                    Persona::Regular
+                } else {
+                    Persona::Occasional
+                },
                 join_day,
-                signup_ms: region.working_moment(&mut self.rng).min(LAST_SIGNUP_MS),
+                signup_ms: region.working_moment_before(&mut self.rng, LAST_SIGNUP_MS),
                 first_for_user: false,
                 founder: false,
                 previsit_day: None,

@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::Story;
-use super::population::Persona;
+use super::people::{Persona, Role};
 
 /// Share of accounts per story. Steady takes whatever rounding leaves over.
 const STORY_SHARES: [(Story, f64); 7] = [
@@ -69,7 +69,7 @@ pub(super) fn employees(plan: &str, members: usize, rng: &mut impl Rng) -> u32 {
 /// Users the account has by the end of the run, founder included.
 pub(super) fn member_count(story: Story, rng: &mut impl Rng) -> usize {
     match story {
-        Story::PowerAccount => rng.random_range(30..=70),
+        Story::PowerAccount => rng.random_range(25..=50),
         Story::Steady => rng.random_range(6..=26),
         Story::Growing => rng.random_range(12..=40),
         Story::CoolingOff => rng.random_range(6..=24),
@@ -83,13 +83,13 @@ pub(super) fn member_count(story: Story, rng: &mut impl Rng) -> usize {
 /// The persona of a non-founder member: healthy accounts have more champions.
 pub(super) fn persona(story: Story, rng: &mut impl Rng) -> Persona {
     let (champion, regular, occasional) = match story {
-        Story::PowerAccount => (0.22, 0.45, 0.23),
+        Story::PowerAccount => (0.50, 0.40, 0.08),
         Story::Growing => (0.15, 0.45, 0.28),
-        Story::NewThisMonth => (0.18, 0.50, 0.25),
+        Story::NewThisMonth => (0.20, 0.50, 0.25),
         Story::Trial => (0.15, 0.45, 0.30),
         Story::StalledOnboarding => (0.0, 0.10, 0.50),
         Story::Churned => (0.08, 0.40, 0.32),
-        Story::Steady | Story::CoolingOff => (0.10, 0.41, 0.30),
+        Story::Steady | Story::CoolingOff => (0.15, 0.45, 0.25),
     };
     let roll: f64 = rng.random();
     if roll < champion {
@@ -100,6 +100,24 @@ pub(super) fn persona(story: Story, rng: &mut impl Rng) -> Persona {
         Persona::Occasional
     } else {
         Persona::Dormant
+    }
+}
+
+/// The role of a non-founder member. Power accounts are full of people building
+/// reports; elsewhere most users only read what others built.
+pub(super) fn role(story: Story, rng: &mut impl Rng) -> Role {
+    let (admin, analyst) = match story {
+        Story::PowerAccount => (0.08, 0.57),
+        Story::StalledOnboarding => (0.20, 0.30),
+        _ => (0.08, 0.42),
+    };
+    let roll: f64 = rng.random();
+    if roll < admin {
+        Role::Admin
+    } else if roll < admin + analyst {
+        Role::Analyst
+    } else {
+        Role::Viewer
     }
 }
 
@@ -123,8 +141,10 @@ pub(super) struct Timeline {
     pub pre_existing: bool,
     /// From this day on the account is silent (churned accounts only).
     pub churn_day: Option<u32>,
-    /// The day activity starts to fall (cooling-off accounts only).
+    /// The day activity starts to fall (cooling-off accounts only)…
     pub cooling_from: Option<u32>,
+    /// …and how many days the slide takes.
+    pub cooling_days: u32,
     /// Days for a trial's interest to halve after its first week.
     pub trial_half_life: f32,
 }
@@ -147,9 +167,20 @@ pub(super) fn timeline(story: Story, days: u32, rng: &mut impl Rng) -> Timeline 
         Story::CoolingOff => (0, None, Some(days_before_end(27, 32))),
         Story::PowerAccount | Story::Steady | Story::Growing => (0, None, None),
     };
-    let pre_existing = !matches!(story, Story::NewThisMonth | Story::StalledOnboarding | Story::Trial);
+    let pre_existing = !matches!(
+        story,
+        Story::NewThisMonth | Story::StalledOnboarding | Story::Trial
+    );
+    let cooling_days = rng.random_range(8..=15);
     let trial_half_life = if rng.random_bool(0.5) { 20.0 } else { 4.0 };
-    Timeline { created_day, pre_existing, churn_day, cooling_from, trial_half_life }
+    Timeline {
+        created_day,
+        pre_existing,
+        churn_day,
+        cooling_from,
+        cooling_days,
+        trial_half_life,
+    }
 }
 
 /// The account's activity level on `day`: 1.0 is a healthy, fully engaged customer.
@@ -157,20 +188,24 @@ pub(super) fn timeline(story: Story, days: u32, rng: &mut impl Rng) -> Timeline 
 pub(super) fn intensity(story: Story, timeline: &Timeline, day: u32, days: u32) -> f32 {
     let age = day.saturating_sub(timeline.created_day) as f32;
     match story {
-        Story::PowerAccount => 1.0,
-        Story::Steady => 0.85,
-        Story::Growing => 0.35 + 0.65 * day as f32 / days.saturating_sub(1).max(1) as f32,
+        Story::PowerAccount => 1.2,
+        Story::Steady => 0.9,
+        Story::Growing => 0.35 + 0.75 * day as f32 / days.saturating_sub(1).max(1) as f32,
         Story::CoolingOff => {
             let from = timeline.cooling_from.unwrap_or(days);
             if day < from {
                 1.0
             } else {
-                // A sharp slide over about a week, then only stragglers remain.
-                (1.0 - (day - from) as f32 / 7.0).max(0.08)
+                // A slide over one or two weeks, then only stragglers remain.
+                (1.0 - (day - from) as f32 / timeline.cooling_days as f32).max(0.08)
             }
         }
         Story::StalledOnboarding => {
-            if age < 2.0 { 0.8 } else { 0.3 * 0.93_f32.powf(age) }
+            if age < 2.0 {
+                0.8
+            } else {
+                0.3 * 0.93_f32.powf(age)
+            }
         }
         Story::Churned => match timeline.churn_day {
             Some(churn) if day >= churn => 0.0,
@@ -179,10 +214,18 @@ pub(super) fn intensity(story: Story, timeline: &Timeline, day: u32, days: u32) 
             _ => 1.0,
         },
         Story::NewThisMonth => {
-            if age < 7.0 { 1.15 } else { 1.0 }
+            if age < 7.0 {
+                1.15
+            } else {
+                1.0
+            }
         }
         Story::Trial => {
-            if age < 7.0 { 1.0 } else { 0.5_f32.powf((age - 7.0) / timeline.trial_half_life) }
+            if age < 7.0 {
+                1.0
+            } else {
+                0.5_f32.powf((age - 7.0) / timeline.trial_half_life)
+            }
         }
     }
 }

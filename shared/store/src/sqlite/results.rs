@@ -28,13 +28,16 @@ pub(crate) fn save_computation(
             |row| row.get(0),
         )
         .map_err(sql)?;
+    // With the kind, these deletes follow the primary keys instead of scanning every day.
     for table in ["snapshots", "snapshot_links"] {
-        connection
-            .execute(
-                &format!("DELETE FROM {table} WHERE workspace = ?1 AND profile = ?2 AND day = ?3"),
-                params![workspace, profile, day],
-            )
-            .map_err(sql)?;
+        for kind in [SubjectKind::Users, SubjectKind::Accounts] {
+            connection
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4"
+                ))
+                .and_then(|mut statement| statement.execute(params![workspace, profile, kind.as_str(), day]))
+                .map_err(sql)?;
+        }
     }
     connection
         .execute(
@@ -152,11 +155,12 @@ fn record_spans(
                 .map(|segment| (segment.as_str(), snapshot.subject.as_str()))
         })
         .collect();
-    let mut open: BTreeMap<(String, String), i64> = BTreeMap::new();
+    // Open spans, and spans an earlier run of this same day closed: (entered, left_on).
+    let mut open: BTreeMap<(String, String), (i64, Option<i64>)> = BTreeMap::new();
     {
         let mut statement = connection
             .prepare_cached(
-                "SELECT segment, subject, entered FROM segment_spans
+                "SELECT segment, subject, entered, left_on FROM segment_spans
                  WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND (left_on IS NULL OR left_on = ?4)",
             )
             .map_err(sql)?;
@@ -166,14 +170,14 @@ fn record_spans(
                 |row| {
                     Ok((
                         (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
-                        row.get::<_, i64>(2)?,
+                        (row.get::<_, i64>(2)?, row.get::<_, Option<i64>>(3)?),
                     ))
                 },
             )
             .map_err(sql)?;
         for row in rows {
-            let (key, entered) = row.map_err(sql)?;
-            open.insert(key, entered);
+            let (key, span) = row.map_err(sql)?;
+            open.insert(key, span);
         }
     }
     let mut transitions = Vec::new();
@@ -184,34 +188,58 @@ fn record_spans(
         day,
         entered,
     };
-    for ((segment, subject), entered) in &open {
+    let mut reopen = connection
+        .prepare_cached(
+            "UPDATE segment_spans SET left_on = NULL WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+             AND segment = ?4 AND subject = ?5 AND entered = ?6",
+        )
+        .map_err(sql)?;
+    let mut forget = connection
+        .prepare_cached(
+            "DELETE FROM segment_spans WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+             AND segment = ?4 AND subject = ?5 AND entered = ?6",
+        )
+        .map_err(sql)?;
+    let mut close = connection
+        .prepare_cached(
+            "UPDATE segment_spans SET left_on = ?7 WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
+             AND segment = ?4 AND subject = ?5 AND entered = ?6 AND left_on IS NULL",
+        )
+        .map_err(sql)?;
+    for ((segment, subject), (entered, left_on)) in &open {
         let still_in = now.contains(&(segment.as_str(), subject.as_str()));
-        if still_in {
-            // Reopen a span an earlier run of this same day had closed.
-            connection
-                .execute(
-                    "UPDATE segment_spans SET left_on = NULL WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
-                     AND segment = ?4 AND subject = ?5 AND entered = ?6 AND left_on IS NOT NULL",
-                    params![workspace, profile, kind_text, segment, subject, entered],
-                )
-                .map_err(sql)?;
-        } else if *entered == i64::from(day.number()) {
-            connection
-                .execute(
-                    "DELETE FROM segment_spans WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
-                     AND segment = ?4 AND subject = ?5 AND entered = ?6",
-                    params![workspace, profile, kind_text, segment, subject, entered],
-                )
-                .map_err(sql)?;
-        } else {
-            let closed = connection
-                .execute(
-                    "UPDATE segment_spans SET left_on = ?7 WHERE workspace = ?1 AND profile = ?2 AND kind = ?3
-                     AND segment = ?4 AND subject = ?5 AND entered = ?6 AND left_on IS NULL",
-                    params![workspace, profile, kind_text, segment, subject, entered, day.number()],
-                )
-                .map_err(sql)?;
-            if closed > 0 {
+        match (still_in, left_on) {
+            // Still in and open: nothing to do (the common case).
+            (true, None) => {}
+            // An earlier run of this day closed it, this run finds it in again.
+            (true, Some(_)) => {
+                reopen
+                    .execute(params![
+                        workspace, profile, kind_text, segment, subject, entered
+                    ])
+                    .map_err(sql)?;
+            }
+            // Closed by an earlier run of this day, still out.
+            (false, Some(_)) => {}
+            (false, None) if *entered == i64::from(day.number()) => {
+                forget
+                    .execute(params![
+                        workspace, profile, kind_text, segment, subject, entered
+                    ])
+                    .map_err(sql)?;
+            }
+            (false, None) => {
+                close
+                    .execute(params![
+                        workspace,
+                        profile,
+                        kind_text,
+                        segment,
+                        subject,
+                        entered,
+                        day.number()
+                    ])
+                    .map_err(sql)?;
                 transitions.push(transition(segment, subject, false));
             }
         }

@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use crate::error::StoreError;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE workspaces (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -124,7 +125,12 @@ CREATE TABLE segment_spans (
     PRIMARY KEY (workspace, profile, kind, segment, subject, entered)
 ) WITHOUT ROWID;
 CREATE INDEX segment_spans_by_subject ON segment_spans (workspace, profile, kind, subject);
-"#];
+"#,
+    // 2: a subject's history (single-item reads) without scanning every computed day.
+    r#"
+CREATE INDEX snapshots_by_subject ON snapshots (workspace, profile, kind, subject, day);
+"#,
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
