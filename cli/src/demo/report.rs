@@ -115,7 +115,16 @@ pub async fn print_report(
 
     segment_sizes(app, workspace, profile, *day).await?;
     week_of_changes(run, &stories);
-    stories_check(&accounts, simulated);
+    let month_ago = app
+        .store
+        .scores_on(
+            workspace,
+            profile.id.as_str(),
+            SubjectKind::Accounts,
+            day.plus(-30),
+        )
+        .await?;
+    stories_check(&accounts, &month_ago, simulated);
     Ok(())
 }
 
@@ -271,11 +280,22 @@ fn week_of_changes(run: &DemoRun, stories: &BTreeMap<&str, &SimAccount>) {
 }
 
 /// Per simulated story: how Pulse saw those accounts on the last day.
-fn stories_check(accounts: &[Value], simulated: &[SimAccount]) {
+fn stories_check(
+    accounts: &[Value],
+    month_ago: &std::collections::HashMap<String, f64>,
+    simulated: &[SimAccount],
+) {
     section("How Pulse's view lines up with what each account was simulated to do");
     println!(
-        "  {:<18} {:>8} {:>8} {:>10} {:>9} {:>9} {:>11}",
-        "simulated as", "accounts", "scored", "avg score", "engaged+", "ice_cold", "gone quiet"
+        "  {:<18} {:>8} {:>8} {:>10} {:>13} {:>9} {:>11} {:>11}",
+        "simulated as",
+        "accounts",
+        "scored",
+        "avg score",
+        "30 days ago",
+        "engaged+",
+        "onboarding",
+        "gone quiet"
     );
     let by_id: BTreeMap<&str, &Value> = accounts
         .iter()
@@ -312,15 +332,25 @@ fn stories_check(accounts: &[Value], simulated: &[SimAccount]) {
                     / scored.len() as f64
             )
         };
+        let earlier: Vec<f64> = members
+            .iter()
+            .filter_map(|account| month_ago.get(&account.id).copied())
+            .collect();
+        let earlier = if earlier.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{:.1}", earlier.iter().sum::<f64>() / earlier.len() as f64)
+        };
         let count = |segment: &str| scored.iter().filter(|a| in_segment(a, segment)).count();
         println!(
-            "  {:<18} {:>8} {:>8} {:>10} {:>9} {:>9} {:>11}",
+            "  {:<18} {:>8} {:>8} {:>10} {:>13} {:>9} {:>11} {:>11}",
             story.label(),
             members.len(),
             scored.len(),
             average,
+            earlier,
             count("most_engaged") + count("engaged"),
-            count("ice_cold"),
+            count("onboarding"),
             count("recently_inactive")
         );
     }
