@@ -49,7 +49,7 @@ const ACCOUNT_COLUMNS: [&str; 16] = [
 
 /// Writes rows as CSV or JSON Lines.
 enum RowWriter<'a> {
-    Csv(csv::Writer<&'a mut dyn Write>, &'static [&'static str]),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>, &'static [&'static str]),
     Jsonl(&'a mut dyn Write),
 }
 
@@ -86,7 +86,7 @@ pub async fn run(target: &Target, args: &ExportArgs, out: &mut dyn Write) -> Res
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
             csv.write_record(columns)?;
-            RowWriter::Csv(csv, columns)
+            RowWriter::Csv(Box::new(csv), columns)
         }
         ExportFormat::Jsonl => RowWriter::Jsonl(out),
     };

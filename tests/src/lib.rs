@@ -12,7 +12,10 @@ use serde_json::Value;
 
 /// The workspace root (this package's parent).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The `pulse` binary built for this test run (target/<profile>/pulse, beside deps/).
@@ -49,7 +52,10 @@ pub fn pulse_json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!("pulse {args:?} printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout))
+        panic!(
+            "pulse {args:?} printed no JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
     })
 }
 
@@ -62,11 +68,26 @@ pub struct Workspace {
 }
 
 pub fn create_workspace(data: &Path, name: &str) -> Workspace {
-    let created = pulse_json(&["workspace", "create", name, "--data", data.to_str().expect("utf-8 path")]);
+    let created = pulse_json(&[
+        "workspace",
+        "create",
+        name,
+        "--data",
+        data.to_str().expect("utf-8 path"),
+    ]);
     Workspace {
-        id: created["workspace"].as_str().expect("workspace id").to_string(),
-        write_key: created["write_key"].as_str().expect("write key").to_string(),
-        admin_key: created["admin_key"].as_str().expect("admin key").to_string(),
+        id: created["workspace"]
+            .as_str()
+            .expect("workspace id")
+            .to_string(),
+        write_key: created["write_key"]
+            .as_str()
+            .expect("write key")
+            .to_string(),
+        admin_key: created["admin_key"]
+            .as_str()
+            .expect("admin key")
+            .to_string(),
     }
 }
 
@@ -156,22 +177,33 @@ impl Admin {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        self.send(reqwest::Method::POST, path, Some(body.to_string())).await
+        self.send(reqwest::Method::POST, path, Some(body.to_string()))
+            .await
     }
 
     pub async fn put_text(&self, path: &str, body: &str) -> Value {
-        self.send(reqwest::Method::PUT, path, Some(body.to_string())).await
+        self.send(reqwest::Method::PUT, path, Some(body.to_string()))
+            .await
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<String>) -> Value {
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.url)).bearer_auth(&self.key);
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(&self.key);
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path} answered {status}: {body}");
+        assert!(
+            status.is_success(),
+            "{method} {path} answered {status}: {body}"
+        );
         body
     }
 }
@@ -196,7 +228,12 @@ pub fn send_with_node(host: &str, write_key: &str, calls: &Value) -> Result<()> 
             dir.display()
         );
     }
-    run_sender(Command::new("node").arg(dir.join("send.mjs")), host, write_key, calls)
+    run_sender(
+        Command::new("node").arg(dir.join("send.mjs")),
+        host,
+        write_key,
+        calls,
+    )
 }
 
 /// Sends `calls` with segment-analytics-python (gzip on) pointed at `host`.

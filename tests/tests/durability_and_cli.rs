@@ -11,9 +11,11 @@ fn batch(user_count: usize, per_user: usize, prefix: &str) -> Value {
     let mut calls = Vec::new();
     for user in 0..user_count {
         for n in 0..per_user {
-            calls.push(json!({"type": "track", "userId": format!("u-{user}"), "event": "Report Created",
+            calls.push(
+                json!({"type": "track", "userId": format!("u-{user}"), "event": "Report Created",
                 "messageId": format!("{prefix}-{user}-{n}"), "timestamp": "2026-12-01T12:00:00Z",
-                "context": {"groupId": format!("acct-{}", user % 5)}}));
+                "context": {"groupId": format!("acct-{}", user % 5)}}),
+            );
         }
     }
     json!({"batch": calls})
@@ -37,18 +39,30 @@ async fn a_200_survives_sigkill_and_a_retry_after_restart_changes_nothing() {
     let workspace = create_workspace(data.path(), "Durable");
     let server = PulseServer::start(data.path(), &[], &[]).unwrap();
     let body = batch(50, 2, "k");
-    assert_eq!(post_batch(&server.url, &workspace.write_key, &body).await, 200);
+    assert_eq!(
+        post_batch(&server.url, &workspace.write_key, &body).await,
+        200
+    );
     server.kill();
 
     let server = PulseServer::start(data.path(), &[], &[]).unwrap();
-    assert_eq!(post_batch(&server.url, &workspace.write_key, &body).await, 200, "the client's retry");
+    assert_eq!(
+        post_batch(&server.url, &workspace.write_key, &body).await,
+        200,
+        "the client's retry"
+    );
     let admin = Admin::new(&server.url, &workspace.admin_key);
     admin.put_text("/v1/profiles/cs", PROFILE).await;
-    admin.post("/v1/recompute", json!({"as_of": "2026-12-01"})).await;
+    admin
+        .post("/v1/recompute", json!({"as_of": "2026-12-01"}))
+        .await;
     let users = admin.get("/v1/users?limit=1000").await;
     let items = users["items"].as_array().unwrap();
     assert_eq!(items.len(), 50);
-    assert!(items.iter().all(|user| user["raw_score"] == 20), "2 events × weight 10 each, once");
+    assert!(
+        items.iter().all(|user| user["raw_score"] == 20),
+        "2 events × weight 10 each, once"
+    );
     let accounts = admin.get("/v1/accounts").await;
     assert_eq!(accounts["items"].as_array().unwrap().len(), 5);
 }
@@ -73,7 +87,10 @@ async fn the_cli_applies_recomputes_imports_and_exports_on_a_data_directory() {
     let first = pulse_json(&["import", calls.to_str().unwrap(), "--data", dir]);
     assert_eq!(first["stored"], 13, "{first}");
     let again = pulse_json(&["import", calls.to_str().unwrap(), "--data", dir]);
-    assert_eq!(again["stored"], 0, "a repeated import stores nothing: {again}");
+    assert_eq!(
+        again["stored"], 0,
+        "a repeated import stores nothing: {again}"
+    );
     assert_eq!(again["duplicates"], 13);
 
     pulse_json(&["profile", "apply", profile.to_str().unwrap(), "--data", dir]);
@@ -81,12 +98,20 @@ async fn the_cli_applies_recomputes_imports_and_exports_on_a_data_directory() {
     assert_eq!(recomputed["results"][0]["users"], 4);
 
     let export = pulse(&["export", "users", "--format", "csv", "--data", dir]);
-    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
     let csv = String::from_utf8(export.stdout).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 5, "header + 4 users:\n{csv}");
     assert!(rows[0].starts_with("id,as_of,score,raw_score"));
-    assert!(rows.iter().any(|row| row.starts_with("u-0,2026-12-01,100,31,")), "u-0: 3·10 + 1 = 31 is the top:\n{csv}");
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with("u-0,2026-12-01,100,31,")),
+        "u-0: 3·10 + 1 = 31 is the top:\n{csv}"
+    );
 
     let jsonl = pulse(&["export", "accounts", "--format", "jsonl", "--data", dir]);
     let accounts: Vec<Value> = String::from_utf8(jsonl.stdout)
@@ -102,21 +127,44 @@ async fn the_cli_works_against_a_running_server_with_an_admin_key() {
     let data = tempfile::tempdir().unwrap();
     let workspace = create_workspace(data.path(), "Remote");
     let server = PulseServer::start(data.path(), &[], &[]).unwrap();
-    assert_eq!(post_batch(&server.url, &workspace.write_key, &batch(3, 1, "r")).await, 200);
+    assert_eq!(
+        post_batch(&server.url, &workspace.write_key, &batch(3, 1, "r")).await,
+        200
+    );
     let profile = data.path().join("cs.yaml");
     std::fs::write(&profile, PROFILE).unwrap();
-    let remote = ["--url", server.url.as_str(), "--key", workspace.admin_key.as_str()];
+    let remote = [
+        "--url",
+        server.url.as_str(),
+        "--key",
+        workspace.admin_key.as_str(),
+    ];
 
-    let applied = pulse_json(&[&["profile", "apply", profile.to_str().unwrap()][..], &remote].concat());
+    let applied = pulse_json(
+        &[
+            &["profile", "apply", profile.to_str().unwrap()][..],
+            &remote,
+        ]
+        .concat(),
+    );
     assert_eq!(applied["id"], "cs");
     let recomputed = pulse_json(&[&["recompute", "--as-of", "2026-12-01"][..], &remote].concat());
     assert_eq!(recomputed["results"][0]["users"], 3);
     let export = pulse(&[&["export", "users", "--format", "jsonl"][..], &remote].concat());
     assert_eq!(String::from_utf8(export.stdout).unwrap().lines().count(), 3);
 
-    let wrong = pulse(&["recompute", "--url", server.url.as_str(), "--key", workspace.write_key.as_str()]);
+    let wrong = pulse(&[
+        "recompute",
+        "--url",
+        server.url.as_str(),
+        "--key",
+        workspace.write_key.as_str(),
+    ]);
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("403"), "a write key is refused by the admin API");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("403"),
+        "a write key is refused by the admin API"
+    );
 }
 
 #[test]
@@ -130,10 +178,19 @@ fn an_invalid_profile_file_lists_every_problem_and_changes_nothing() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("id: `Bad Id`"), "{stderr}");
-    assert!(stderr.contains("window_days: must be 1, 7 or 30"), "{stderr}");
-    assert!(stderr.contains("weight must be a whole number from 0 to 10"), "{stderr}");
+    assert!(
+        stderr.contains("window_days: must be 1, 7 or 30"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("weight must be a whole number from 0 to 10"),
+        "{stderr}"
+    );
     let listed = pulse(&["profile", "list", "--data", dir]);
-    assert!(String::from_utf8_lossy(&listed.stdout).trim().is_empty(), "nothing was applied");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).trim().is_empty(),
+        "nothing was applied"
+    );
 }
 
 #[test]

@@ -73,7 +73,12 @@ async fn segment_libraries_feed_pulse_and_the_admin_api_shows_hand_worked_scores
     send_with_python(&server.url, &workspace.write_key, &python_calls()).unwrap();
     send_with_node(&server.url, &workspace.write_key, &node_calls()).unwrap();
     admin.put_text("/v1/profiles/cs", PROFILE).await;
-    let summary = admin.post("/v1/recompute", json!({"profile": "cs", "as_of": "2026-12-01"})).await;
+    let summary = admin
+        .post(
+            "/v1/recompute",
+            json!({"profile": "cs", "as_of": "2026-12-01"}),
+        )
+        .await;
     assert_eq!(summary["results"][0]["users"], 3, "{summary}");
 
     // Raw scores: u-1 = 3·10 + 2·5 + 1 (the anonymous page view) = 41; u-2 = 8 + 4·1 = 12;
@@ -97,16 +102,34 @@ async fn segment_libraries_feed_pulse_and_the_admin_api_shows_hand_worked_scores
     let acme = admin.get("/v1/accounts/acme").await;
     assert_eq!(acme["score"]["average"], 55.0, "{acme}");
     assert_eq!(acme["score"]["total"], 110);
-    assert_eq!(acme["users"], json!({"total": 2, "active": 2, "active_pct": 100.0, "members": 2}));
+    assert_eq!(
+        acme["users"],
+        json!({"total": 2, "active": 2, "active_pct": 100.0, "members": 2})
+    );
     assert_eq!(acme["frequency"], 4);
     assert_eq!(acme["adoption"]["period"], 100.0);
     assert_eq!(acme["activation"]["rate"], 50.0);
     assert_eq!(acme["traits"]["name"], "Acme");
-    assert!(acme["segments"].as_array().unwrap().contains(&json!("engaged")));
-    assert!(acme["segments"].as_array().unwrap().contains(&json!("multi_user")));
+    assert!(
+        acme["segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("engaged"))
+    );
+    assert!(
+        acme["segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("multi_user"))
+    );
 
     let accounts = admin.get("/v1/accounts?sort=-score").await;
-    let ids: Vec<&str> = accounts["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["globex", "acme"]);
     assert_eq!(accounts["next_cursor"], Value::Null);
 }
@@ -124,6 +147,12 @@ async fn a_batch_retried_by_the_node_library_counts_once() {
     send_with_node(&server.url, &workspace.write_key, &calls).unwrap();
     send_with_node(&server.url, &workspace.write_key, &calls).unwrap();
     admin.put_text("/v1/profiles/cs", PROFILE).await;
-    admin.post("/v1/recompute", json!({"as_of": "2026-12-01"})).await;
-    assert_eq!(admin.get("/v1/users/u-9").await["raw_score"], 20, "two events, sent twice, counted once");
+    admin
+        .post("/v1/recompute", json!({"as_of": "2026-12-01"}))
+        .await;
+    assert_eq!(
+        admin.get("/v1/users/u-9").await["raw_score"],
+        20,
+        "two events, sent twice, counted once"
+    );
 }
