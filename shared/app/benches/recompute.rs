@@ -26,6 +26,7 @@ const EVENTS: [&str; 5] = [
 ];
 
 fn main() {
+    pulse_app::telemetry::init(false, "warn");
     let sizes: Vec<usize> = std::env::var("PULSE_BENCH_USERS")
         .unwrap_or_else(|_| "10000,100000".into())
         .split(',')
@@ -60,6 +61,11 @@ async fn bench(users: usize) {
         let before = events;
         let account = format!("acct-{}", user / 20);
         let active_days = rng.random_range(0..=5);
+        if active_days == 0 {
+            // Known but inactive this week: one event a month ago.
+            calls.push(call(user, &account, "Viewed Page", as_of.plus(-30).start()));
+            events += 1;
+        }
         for _ in 0..active_days {
             let day = as_of.plus(-rng.random_range(0..7));
             for _ in 0..rng.random_range(1..=6) {

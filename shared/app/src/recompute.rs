@@ -75,7 +75,7 @@ impl App {
                 .map(|user| StoredSnapshot {
                     subject: user.id.clone(),
                     keys: user.keys(),
-                    body: serde_json::to_value(user).expect("scores serialize"),
+                    body: serde_json::to_string(user).expect("scores serialize"),
                 })
                 .collect(),
             accounts: set
@@ -84,7 +84,7 @@ impl App {
                 .map(|account| StoredSnapshot {
                     subject: account.id.clone(),
                     keys: account.keys(),
-                    body: serde_json::to_value(account).expect("scores serialize"),
+                    body: serde_json::to_string(account).expect("scores serialize"),
                 })
                 .collect(),
         };

@@ -95,7 +95,8 @@ pub struct IngestOutcome {
 pub struct StoredSnapshot {
     pub subject: String,
     pub keys: SnapshotKeys,
-    pub body: serde_json::Value,
+    /// The resource as JSON text (serialized once, by the computation).
+    pub body: String,
 }
 
 /// The whole result of one computation (profile × day), saved at once; saving a day

@@ -283,7 +283,7 @@ pub fn snapshot_of(subject: &str, keys: SnapshotKeys) -> StoredSnapshot {
     StoredSnapshot {
         subject: subject.to_string(),
         keys,
-        body,
+        body: body.to_string(),
     }
 }
 

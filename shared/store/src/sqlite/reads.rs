@@ -289,12 +289,7 @@ pub(crate) fn delete_profile(
             params![workspace, id],
         )
         .map_err(sql)?;
-    for table in [
-        "computations",
-        "snapshots",
-        "snapshot_links",
-        "segment_spans",
-    ] {
+    for table in ["computations", "snapshots", "segment_spans"] {
         connection
             .execute(
                 &format!("DELETE FROM {table} WHERE workspace = ?1 AND profile = ?2"),

@@ -29,7 +29,7 @@ pub(crate) fn save_computation(
         )
         .map_err(sql)?;
     // With the kind, these deletes follow the primary keys instead of scanning every day.
-    for table in ["snapshots", "snapshot_links"] {
+    for table in ["snapshots"] {
         for kind in [SubjectKind::Users, SubjectKind::Accounts] {
             connection
                 .prepare_cached(&format!(
@@ -86,14 +86,8 @@ fn insert_snapshots(
     let mut insert = connection
         .prepare_cached(
             "INSERT INTO snapshots (workspace, profile, kind, day, subject, score, raw_score, score_change,
-                                    activation, frequency, last_seen, segments, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
-        .map_err(sql)?;
-    let mut link = connection
-        .prepare_cached(
-            "INSERT OR IGNORE INTO snapshot_links (workspace, profile, kind, day, link, value, subject)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                    activation, frequency, last_seen, segments, accounts, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .map_err(sql)?;
     let kind = kind.as_str();
@@ -113,23 +107,10 @@ fn insert_snapshots(
                 keys.frequency,
                 keys.last_seen.map(millis),
                 to_json(&keys.segments),
-                to_json(&snapshot.body),
+                to_json(&keys.accounts),
+                snapshot.body,
             ])
             .map_err(sql)?;
-        for (name, values) in [("segment", &keys.segments), ("account", &keys.accounts)] {
-            for value in values {
-                link.execute(params![
-                    workspace,
-                    profile,
-                    kind,
-                    day,
-                    name,
-                    value,
-                    snapshot.subject
-                ])
-                .map_err(sql)?;
-            }
-        }
     }
     Ok(())
 }
@@ -360,16 +341,16 @@ pub(crate) fn snapshots(
         kind.as_str().to_string().into(),
         i64::from(day.number()).into(),
     ];
-    for (link, value) in [("segment", &query.segment), ("account", &query.account)] {
+    // Segment and account filters look inside the row's JSON lists: one scan of the day's
+    // rows instead of an index row per subject × segment written at every recompute.
+    let mut filters = String::new();
+    for (column, value) in [("segments", &query.segment), ("accounts", &query.account)] {
         if let Some(value) = value {
-            let n = values.len();
-            sql_text.push_str(&format!(
-                " JOIN snapshot_links l_{link} ON l_{link}.workspace = s.workspace AND l_{link}.profile = s.profile
-                  AND l_{link}.kind = s.kind AND l_{link}.day = s.day AND l_{link}.subject = s.subject
-                  AND l_{link}.link = '{link}' AND l_{link}.value = ?{}",
-                n + 1
-            ));
             values.push(value.clone().into());
+            filters.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM json_each(s.{column}) WHERE json_each.value = ?{})",
+                values.len()
+            ));
         }
     }
     let column = match query.sort.field {
@@ -384,7 +365,7 @@ pub(crate) fn snapshots(
     let direction = if query.sort.descending { "DESC" } else { "ASC" };
     // Missing values (no change yet, no activation criteria) sort last either way.
     sql_text.push_str(&format!(
-        " WHERE s.workspace = ?1 AND s.profile = ?2 AND s.kind = ?3 AND s.day = ?4
+        " WHERE s.workspace = ?1 AND s.profile = ?2 AND s.kind = ?3 AND s.day = ?4{filters}
           ORDER BY ({column} IS NULL), {column} {direction}, s.subject ASC LIMIT {} OFFSET {offset}",
         query.limit + 1
     ));
@@ -412,8 +393,8 @@ pub(crate) fn segment_sizes(
 ) -> Result<HashMap<String, u64>, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT value, count(*) FROM snapshot_links
-             WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4 AND link = 'segment' GROUP BY value",
+            "SELECT j.value, count(*) FROM snapshots s, json_each(s.segments) j
+             WHERE s.workspace = ?1 AND s.profile = ?2 AND s.kind = ?3 AND s.day = ?4 GROUP BY j.value",
         )
         .map_err(sql)?;
     let rows = statement

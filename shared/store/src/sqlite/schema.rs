@@ -130,6 +130,12 @@ CREATE INDEX segment_spans_by_subject ON segment_spans (workspace, profile, kind
     r#"
 CREATE INDEX snapshots_by_subject ON snapshots (workspace, profile, kind, subject, day);
 "#,
+    // 3: list filters read the snapshot's own JSON lists; the link table cost a row per
+    // subject × segment at every recompute.
+    r#"
+ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '[]';
+DROP TABLE snapshot_links;
+"#,
 ];
 
 /// The schema version this binary writes.

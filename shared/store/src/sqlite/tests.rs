@@ -119,7 +119,10 @@ async fn reopening_the_data_directory_keeps_everything() {
         .snapshot(&acme, PROFILE, SubjectKind::Users, "u-1", day("2026-12-01"))
         .await
         .expect("read");
-    assert_eq!(body, Some(day_one.users[0].body.clone()));
+    assert_eq!(
+        body,
+        Some(serde_json::from_str(&day_one.users[0].body).unwrap())
+    );
     assert_eq!(
         spans(
             &store,
