@@ -16,6 +16,11 @@ fi
 target/e2e-venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 export PULSE_E2E_PYTHON="$PWD/target/e2e-venv/bin/python"
 
+step "Checking for moto_server (the DynamoDB/EventBridge server the AWS adapter tests start)"
+if ! python3 -c "import moto.server" 2>/dev/null || ! command -v moto_server >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -262,3 +262,4 @@ fn run_sender(command: &mut Command, host: &str, write_key: &str, calls: &Value)
     }
     Ok(())
 }
+pub mod moto;

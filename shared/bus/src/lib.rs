@@ -91,7 +91,11 @@ pub enum BusError {
     #[error("the event bus is unavailable: {0}")]
     Unavailable(String),
     #[error("{failed} of {total} events were not accepted: {reason}")]
-    Rejected { failed: usize, total: usize, reason: String },
+    Rejected {
+        failed: usize,
+        total: usize,
+        reason: String,
+    },
 }
 
 #[async_trait]
@@ -147,7 +151,9 @@ mod tests {
             account: "acme".into(),
             event: "Report Created".into(),
             identity: "u:1".into(),
-            at: DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().to_utc(),
+            at: DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+                .unwrap()
+                .to_utc(),
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], "FeatureFirstUsed");
