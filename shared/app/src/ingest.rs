@@ -250,6 +250,7 @@ impl App {
                 IngestBatch {
                     received_at,
                     calls: accepted,
+                    first_use_events: self.core_features(workspace).await?,
                 },
             )
             .await?;

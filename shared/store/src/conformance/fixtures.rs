@@ -69,7 +69,11 @@ pub fn batch(received_at: &str, calls: &[Value]) -> IngestBatch {
             AcceptedCall { message_id, call }
         })
         .collect();
-    IngestBatch { received_at, calls }
+    IngestBatch {
+        received_at,
+        calls,
+        first_use_events: Vec::new(),
+    }
 }
 
 /// The same batch received `days` later (a client retrying much later).
@@ -77,6 +81,7 @@ pub fn received_later(batch: &IngestBatch, days: i64) -> IngestBatch {
     IngestBatch {
         received_at: batch.received_at + Duration::days(days),
         calls: batch.calls.clone(),
+        first_use_events: batch.first_use_events.clone(),
     }
 }
 
