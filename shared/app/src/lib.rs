@@ -29,6 +29,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
     keys: Arc<keys::KeyCache>,
+    profiles: Arc<profiles::ProfileCache>,
 }
 
 impl App {
@@ -38,6 +39,7 @@ impl App {
             clock,
             config: Arc::new(config),
             keys: Arc::new(keys::KeyCache::default()),
+            profiles: Arc::new(profiles::ProfileCache::default()),
         }
     }
 }

@@ -146,7 +146,7 @@ async fn delete_profile(
     AdminWorkspace(workspace): AdminWorkspace,
     Path(id): Path<String>,
 ) -> ApiResult {
-    if app.store.delete_profile(&workspace, &id).await? {
+    if app.delete_profile(&workspace, &id).await? {
         Ok(Json(json!({"deleted": true, "id": id})))
     } else {
         Err(AppError::not_found(format!("no profile `{id}`")))
