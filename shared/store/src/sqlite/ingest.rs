@@ -415,9 +415,10 @@ fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime
     }
 }
 
-/// Records each account's first use of the watched events (core features). An event counts
-/// for the accounts of the identity that did it: its own memberships and those of the
-/// user it is linked to.
+/// Records each account's first use of the watched events (core features). A use counts
+/// for every account of the user who made it, as scoring sees them: the identity's links
+/// are followed to their user, and the memberships of every identity linked to that user
+/// count. For each account, the earliest use in the batch is the one reported.
 fn apply_first_uses(
     connection: &Connection,
     workspace: &str,
@@ -427,17 +428,25 @@ fn apply_first_uses(
 ) -> Result<(), StoreError> {
     let mut accounts_of = connection
         .prepare_cached(
-            "SELECT account FROM memberships WHERE workspace = ?1 AND identity IN
-               (?2, (SELECT linked_to FROM identities WHERE workspace = ?1 AND identity = ?2))",
-        )
-        .map_err(sql)?;
-    let mut record = connection
-        .prepare_cached(
-            "INSERT OR IGNORE INTO account_first_uses (workspace, account, event, first_at, identity)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "WITH RECURSIVE
+               up(id, depth) AS (
+                 SELECT ?2, 0
+                 UNION SELECT i.linked_to, up.depth + 1 FROM identities i JOIN up
+                   ON i.workspace = ?1 AND i.identity = up.id
+                   WHERE i.linked_to IS NOT NULL AND up.depth < 64),
+               owner(id) AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+               linked(id, depth) AS (
+                 SELECT id, 0 FROM owner
+                 UNION SELECT i.identity, linked.depth + 1 FROM identities i JOIN linked
+                   ON i.workspace = ?1 AND i.linked_to = linked.id
+                   WHERE linked.depth < 64)
+             SELECT DISTINCT account FROM memberships
+             WHERE workspace = ?1 AND identity IN (SELECT id FROM linked)",
         )
         .map_err(sql)?;
     let mut accounts_cache: HashMap<&str, Vec<String>> = HashMap::new();
+    // (account, event) → the earliest use in the batch and who made it.
+    let mut firsts: BTreeMap<(String, String), (DateTime<Utc>, &str)> = BTreeMap::new();
     for ((identity, event), at) in &delta.first_events {
         if !watched.contains(event) {
             continue;
@@ -451,18 +460,32 @@ fn apply_first_uses(
             accounts_cache.insert(identity, accounts);
         }
         for account in &accounts_cache[identity.as_str()] {
-            if record
-                .execute(params![workspace, account, event, millis(*at), identity])
-                .map_err(sql)?
-                > 0
-            {
-                outcome.changes.push(IngestChange::FeatureFirstUsed {
-                    account: account.clone(),
-                    event: event.clone(),
-                    identity: identity.clone(),
-                    at: *at,
-                });
+            let first = firsts
+                .entry((account.clone(), event.clone()))
+                .or_insert((*at, identity.as_str()));
+            if *at < first.0 {
+                *first = (*at, identity.as_str());
             }
+        }
+    }
+    let mut record = connection
+        .prepare_cached(
+            "INSERT OR IGNORE INTO account_first_uses (workspace, account, event, first_at, identity)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sql)?;
+    for ((account, event), (at, identity)) in firsts {
+        if record
+            .execute(params![workspace, account, event, millis(at), identity])
+            .map_err(sql)?
+            > 0
+        {
+            outcome.changes.push(IngestChange::FeatureFirstUsed {
+                account,
+                event,
+                identity: identity.to_string(),
+                at,
+            });
         }
     }
     Ok(())

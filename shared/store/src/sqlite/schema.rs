@@ -170,6 +170,7 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
 CREATE INDEX alerts_by_time ON alerts (workspace, raised_at);
 CREATE INDEX alerts_by_rule ON alerts (workspace, rule, subject, raised_at);
+CREATE INDEX identities_by_link ON identities (workspace, linked_to);
 CREATE TABLE account_first_uses (
     workspace   TEXT NOT NULL,
     account     TEXT NOT NULL,
