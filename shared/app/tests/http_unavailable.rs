@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use http::{StatusCode, header};
 use pulse_app::{App, AppConfig, ManualClock};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
 use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 use pulse_store::sqlite::SqliteStore;
@@ -192,6 +192,14 @@ impl Store for Switchable {
         self.inner
             .segment_spans(workspace, profile, kind, filter)
             .await
+    }
+    async fn account_record(&self, workspace: &WorkspaceId, account: &str) -> StoreResult<Option<AccountRecord>> {
+        self.check()?;
+        self.inner.account_record(workspace, account).await
+    }
+    async fn identity_record(&self, workspace: &WorkspaceId, identity: &str) -> StoreResult<Option<IdentityRecord>> {
+        self.check()?;
+        self.inner.identity_record(workspace, identity).await
     }
     async fn keys_on(
         &self,

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             a_group_call_creates_the_account_with_traits_and_a_membership,
             a_context_group_id_on_a_track_makes_a_membership,
             memberships_report_new_accounts_and_new_members_once,
+            single_accounts_and_identities_read_back_as_in_scoring_data,
             // workspace isolation
             usage_of_one_workspace_is_invisible_from_another,
             profiles_of_one_workspace_are_invisible_from_another,

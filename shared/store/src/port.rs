@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
 use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 
@@ -41,6 +41,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<IngestOutcome>;
     /// Forgets message ids accepted before `before`; returns how many.
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// One account as stored (traits, first seen), for alerts raised at ingestion.
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>>;
+    /// One raw identity as stored (`u:<userId>` / `a:<anonymousId>`), for alert messages.
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>>;
 
     // --- scoring inputs ------------------------------------------------------------------
     /// Identities, accounts, lifetime usage, and daily usage from `usage_from` on.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
 use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 use rusqlite::{Connection, OpenFlags};
@@ -197,6 +197,26 @@ impl Store for SqliteStore {
                     .map(|deleted| deleted as u64)
                     .map_err(sql)
             })
+            .await
+    }
+
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>> {
+        let (workspace, account) = (text(workspace), account.to_string());
+        self.read(move |connection| reads::account_record(connection, &workspace, &account))
+            .await
+    }
+
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>> {
+        let (workspace, identity) = (text(workspace), identity.to_string());
+        self.read(move |connection| reads::identity_record(connection, &workspace, &identity))
             .await
     }
 
