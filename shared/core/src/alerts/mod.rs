@@ -46,9 +46,17 @@
 
 mod cooldown;
 mod decide;
+mod ingest;
 mod message;
 mod rule;
+mod trigger;
 
+#[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod ingest_tests;
 #[cfg(test)]
 mod rule_tests;
 
@@ -59,11 +67,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use cooldown::{Cooldown, MAX_COOLDOWN_SECS};
-pub use decide::{
-    IngestContext, IngestFact, LastFired, RecomputeContext, decide_after_recompute,
-    decide_from_ingestion,
-};
-pub use rule::{AlertRule, MAX_CHANNEL_CHARS, Trigger, custom_key, rule_keys, where_key};
+pub use decide::{LastFired, RecomputeContext, decide_after_recompute};
+pub use ingest::{IngestContext, IngestFact, decide_from_ingestion};
+pub use rule::{AlertRule, MAX_CHANNEL_CHARS, custom_key, rule_keys, where_key};
+pub use trigger::Trigger;
 
 use crate::snapshot::SubjectKind;
 
