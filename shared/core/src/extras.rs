@@ -94,7 +94,9 @@ pub(crate) fn apply(
         users, accounts, ..
     } = set;
     let members = Members { users, activities };
-    for account in accounts.iter_mut() {
+    // Each loop is skipped when it has nothing to evaluate: recomputes of 100k users
+    // should pay only for what the workspace defined.
+    for account in accounts.iter_mut().filter(|_| !account_segments.is_empty()) {
         let account_members = members.of(account);
         let matched = matching_segments(&account_segments, |rule, matched| {
             rule.eval(&ScoredAccount {
@@ -117,7 +119,11 @@ pub(crate) fn apply(
         accounts,
         reads_accounts,
     };
-    for (user, activity) in users.iter_mut().zip(activities) {
+    let user_segmenting = users
+        .iter_mut()
+        .zip(activities)
+        .filter(|_| !user_segments.is_empty());
+    for (user, activity) in user_segmenting {
         let user_accounts = account_subjects.of(user);
         let matched = matching_segments(&user_segments, |rule, matched| {
             rule.eval(&ScoredUser {
@@ -143,7 +149,7 @@ pub(crate) fn apply(
         .iter()
         .partition(|(_, rule)| rule.scope() == Scope::Accounts);
     let members = Members { users, activities };
-    for account in accounts.iter() {
+    for account in accounts.iter().filter(|_| !account_rules.is_empty()) {
         let subject = ScoredAccount {
             score: account,
             members: members.of(account),
@@ -154,7 +160,11 @@ pub(crate) fn apply(
         };
         record_matches(&account_rules, &subject, &account.id, &mut rule_matches);
     }
-    for (user, activity) in users.iter().zip(activities) {
+    let user_evaluating = users
+        .iter()
+        .zip(activities)
+        .filter(|_| !user_rules.is_empty());
+    for (user, activity) in user_evaluating {
         let subject = ScoredUser {
             score: user,
             activity: Some(activity),

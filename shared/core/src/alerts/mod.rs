@@ -58,6 +58,8 @@ mod fixtures;
 #[cfg(test)]
 mod ingest_tests;
 #[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
 mod rule_tests;
 
 use std::fmt::Write;
