@@ -193,11 +193,19 @@ impl Store for Switchable {
             .segment_spans(workspace, profile, kind, filter)
             .await
     }
-    async fn account_record(&self, workspace: &WorkspaceId, account: &str) -> StoreResult<Option<AccountRecord>> {
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>> {
         self.check()?;
         self.inner.account_record(workspace, account).await
     }
-    async fn identity_record(&self, workspace: &WorkspaceId, identity: &str) -> StoreResult<Option<IdentityRecord>> {
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>> {
         self.check()?;
         self.inner.identity_record(workspace, identity).await
     }

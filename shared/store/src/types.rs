@@ -237,23 +237,9 @@ pub fn decode_offset_cursor(cursor: &str) -> Option<usize> {
         .ok()
 }
 
-/// The documents a workspace defines besides profiles, stored as JSON by id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DefinitionKind {
-    /// Custom segments (`PUT /v1/segments/{id}`).
-    Segment,
-    /// Alert rules (`PUT /v1/alerts/{id}`).
-    AlertRule,
-}
-
-impl DefinitionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DefinitionKind::Segment => "segment",
-            DefinitionKind::AlertRule => "alert_rule",
-        }
-    }
-}
+/// The documents a workspace defines besides profiles (custom segments, alert rules),
+/// stored as JSON by id.
+pub use pulse_core::DefinitionKind;
 
 /// Where an alert is in its delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,6 +16,14 @@ use crate::types::{
     encode_offset_cursor,
 };
 
+/// How a definition kind is written in the `definitions` table.
+fn kind_name(kind: DefinitionKind) -> &'static str {
+    match kind {
+        DefinitionKind::Segment => "segment",
+        DefinitionKind::AlertRule => "alert_rule",
+    }
+}
+
 pub(crate) fn put_rule_matches(
     connection: &Connection,
     workspace: &str,
@@ -83,7 +91,7 @@ pub(crate) fn put_definition(
     connection
         .execute(
             "INSERT OR REPLACE INTO definitions (workspace, kind, id, body) VALUES (?1, ?2, ?3, ?4)",
-            params![workspace, kind.as_str(), id, to_json(body)],
+            params![workspace, kind_name(kind), id, to_json(body)],
         )
         .map_err(sql)?;
     Ok(())
@@ -98,7 +106,7 @@ pub(crate) fn definition(
     let body: Option<String> = connection
         .query_row(
             "SELECT body FROM definitions WHERE workspace = ?1 AND kind = ?2 AND id = ?3",
-            params![workspace, kind.as_str(), id],
+            params![workspace, kind_name(kind), id],
             |row| row.get(0),
         )
         .optional()
@@ -118,7 +126,7 @@ pub(crate) fn definitions(
         )
         .map_err(sql)?;
     let rows = statement
-        .query_map(params![workspace, kind.as_str()], |row| {
+        .query_map(params![workspace, kind_name(kind)], |row| {
             row.get::<_, String>(0)
         })
         .map_err(sql)?;
@@ -138,7 +146,7 @@ pub(crate) fn delete_definition(
     let deleted = connection
         .execute(
             "DELETE FROM definitions WHERE workspace = ?1 AND kind = ?2 AND id = ?3",
-            params![workspace, kind.as_str(), id],
+            params![workspace, kind_name(kind), id],
         )
         .map_err(sql)?;
     Ok(deleted > 0)
