@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod definitions;
 pub mod error;
 pub mod evaluate;
 pub mod http;
