@@ -1,11 +1,13 @@
 //! Managing custom segments and alert rules (SPEC §5, §6): validated when saved — every
-//! problem listed, the profile must exist, segment references must resolve without
-//! cycles — and refused on delete while something still uses them.
+//! problem listed, the profile must exist, every segment named must exist, references
+//! resolve without cycles — and refused on delete (or on a change of kind or profile)
+//! while something still uses them.
 
-use pulse_core::alerts::{AlertRule, Trigger};
+use pulse_core::alerts::{AlertRule, Trigger, rule_keys};
 use pulse_core::segments::default_segment;
 use pulse_core::{
-    DefinitionError, DefinitionKind, SegmentDefinition, SubjectKind, WorkspaceId, evaluation_order,
+    DefinitionError, DefinitionKind, SegmentDefinition, Slug, SubjectKind, WorkspaceId,
+    evaluation_order,
 };
 use serde_json::json;
 
@@ -20,7 +22,7 @@ fn invalid(code: &'static str, error: DefinitionError) -> AppError {
     }
 }
 
-fn conflict(code: &'static str, message: String) -> AppError {
+fn refused(code: &'static str, message: String) -> AppError {
     AppError::BadRequest {
         code,
         message: message.clone(),
@@ -42,9 +44,32 @@ impl App {
             .map_err(|error| invalid("invalid_segment", error))?;
         self.require_profile(workspace, segment.profile.as_str())
             .await?;
-        let mut family: Vec<SegmentDefinition> = self
-            .custom_segments(workspace)
-            .await?
+        let customs = self.custom_segments(workspace).await?;
+        if let Some(previous) = customs.iter().find(|existing| existing.id == segment.id)
+            && (previous.profile != segment.profile || previous.kind != segment.kind)
+        {
+            let users = self
+                .segment_users(
+                    workspace,
+                    previous.id.as_str(),
+                    &previous.profile,
+                    previous.kind,
+                )
+                .await?;
+            if !users.is_empty() {
+                return Err(refused(
+                    "segment_in_use",
+                    format!(
+                        "`{}` is used as a {} segment of profile `{}` by {}; it cannot change its kind or profile",
+                        previous.id,
+                        previous.kind.as_str(),
+                        previous.profile,
+                        users.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut family: Vec<SegmentDefinition> = customs
             .into_iter()
             .filter(|other| {
                 other.id != segment.id
@@ -79,33 +104,14 @@ impl App {
                 AppError::not_found(format!("no custom segment `{id}`"))
             });
         };
-        let remaining: Vec<SegmentDefinition> = segments
-            .iter()
-            .filter(|other| {
-                other.id != segment.id
-                    && other.profile == segment.profile
-                    && other.kind == segment.kind
-            })
-            .cloned()
-            .collect();
-        if let Err(error) = evaluation_order(&remaining) {
-            return Err(conflict(
-                "segment_in_use",
-                format!("other segments use `{id}`: {}", error.problems.join("; ")),
-            ));
-        }
-        let users: Vec<String> = self
-            .alert_rules(workspace)
-            .await?
-            .into_iter()
-            .filter(|rule| matches!(&rule.trigger, Trigger::EnteredSegment { segment: used } if used == id))
-            .map(|rule| rule.id.to_string())
-            .collect();
+        let users = self
+            .segment_users(workspace, id, &segment.profile, segment.kind)
+            .await?;
         if !users.is_empty() {
-            return Err(conflict(
+            return Err(refused(
                 "segment_in_use",
                 format!(
-                    "alert rules use `{id}`: {}; change or delete them first",
+                    "`{id}` is used by {}; change or delete them first",
                     users.join(", ")
                 ),
             ));
@@ -114,6 +120,41 @@ impl App {
             .delete_definition(workspace, DefinitionKind::Segment, id)
             .await?;
         Ok(())
+    }
+
+    /// What refers to segment `id` of `profile` and `kind`: other custom segments (with
+    /// `segment('…')`) and alert rules (an `entered_segment` trigger, or `segment('…')`
+    /// in their `where` or `custom` rule).
+    async fn segment_users(
+        &self,
+        workspace: &WorkspaceId,
+        id: &str,
+        profile: &Slug,
+        kind: SubjectKind,
+    ) -> Result<Vec<String>, AppError> {
+        let mut users = Vec::new();
+        for segment in self.custom_segments(workspace).await? {
+            if segment.id.as_str() != id
+                && segment.profile == *profile
+                && segment.kind == kind
+                && segment
+                    .compiled()
+                    .segments_referenced()
+                    .iter()
+                    .any(|used| used == id)
+            {
+                users.push(format!("segment `{}`", segment.id));
+            }
+        }
+        for rule in self.alert_rules(workspace).await? {
+            if rule.profile == *profile
+                && rule.scope == kind
+                && named_segments(&rule).iter().any(|(_, used)| used == id)
+            {
+                users.push(format!("alert rule `{}`", rule.id));
+            }
+        }
+        Ok(users)
     }
 
     /// Validates and saves an alert rule (YAML or JSON).
@@ -130,23 +171,31 @@ impl App {
             .map_err(|error| invalid("invalid_alert_rule", error))?;
         self.require_profile(workspace, rule.profile.as_str())
             .await?;
-        if let Trigger::EnteredSegment { segment } = &rule.trigger {
-            let known = default_segment(segment, rule.scope).is_some()
-                || self.custom_segments(workspace).await?.iter().any(|custom| {
-                    custom.id.as_str() == segment
-                        && custom.profile == rule.profile
-                        && custom.kind == rule.scope
-                });
-            if !known {
-                return Err(conflict(
-                    "invalid_alert_rule",
-                    format!(
-                        "trigger.entered_segment.segment: no {} segment `{segment}` in profile `{}`",
-                        rule.scope.as_str(),
-                        rule.profile
-                    ),
-                ));
-            }
+        let customs = self.custom_segments(workspace).await?;
+        let problems: Vec<String> = named_segments(&rule)
+            .into_iter()
+            .filter(|(_, segment)| {
+                default_segment(segment, rule.scope).is_none()
+                    && !customs.iter().any(|custom| {
+                        custom.id.as_str() == segment
+                            && custom.profile == rule.profile
+                            && custom.kind == rule.scope
+                    })
+            })
+            .map(|(place, segment)| {
+                format!(
+                    "{place}: no {} segment `{segment}` in profile `{}`",
+                    rule.scope.as_str(),
+                    rule.profile
+                )
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(AppError::BadRequest {
+                code: "invalid_alert_rule",
+                message: format!("invalid alert rule: {}", problems.join("; ")),
+                details: Some(json!({"problems": problems})),
+            });
         }
         self.store
             .put_definition(
@@ -159,4 +208,26 @@ impl App {
         tracing::info!(workspace = %workspace, rule = %rule.id, "alert rule saved");
         Ok(rule)
     }
+}
+
+/// Every segment an alert rule names, with where: its `entered_segment` trigger and
+/// `segment('…')` in its `where` and `custom` rules.
+fn named_segments(rule: &AlertRule) -> Vec<(&'static str, String)> {
+    let mut named = Vec::new();
+    if let Trigger::EnteredSegment { segment } = &rule.trigger {
+        named.push(("trigger.entered_segment.segment", segment.clone()));
+    }
+    for (key, compiled) in rule_keys(rule) {
+        let place = if key.starts_with("where") {
+            "where"
+        } else {
+            "trigger.custom.rule"
+        };
+        for segment in compiled.segments_referenced() {
+            named.push((place, segment));
+        }
+    }
+    named.sort();
+    named.dedup();
+    named
 }

@@ -265,3 +265,20 @@ impl App {
         record.next_attempt_at = None;
     }
 }
+
+/// An alert as `GET /v1/alerts/deliveries` shows it: what was raised, its status and every
+/// attempt (webhooks appear masked only).
+pub fn delivery_view(record: &AlertRecord) -> serde_json::Value {
+    json!({
+        "id": record.id,
+        "rule": record.rule,
+        "subject": record.subject,
+        "channel": record.channel,
+        "raised_at": record.raised_at,
+        "status": record.status,
+        "next_attempt_at": record.next_attempt_at,
+        "headline": record.alert.get("headline"),
+        "alert": record.alert,
+        "attempts": record.attempts,
+    })
+}

@@ -10,7 +10,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use pulse_core::segments::default_segment;
 use pulse_core::{Day, DefinitionKind, SubjectKind, WorkspaceId};
-use pulse_store::{AlertQuery, AlertRecord, AlertStatus, SpanFilter};
+use pulse_store::{AlertQuery, AlertStatus, SpanFilter};
+
+use crate::notify::delivery_view;
 use serde_json::{Value, json};
 
 use super::admin::{ApiResult, ReadParams, page_json};
@@ -239,22 +241,7 @@ async fn deliveries(
     };
     let page = app.store.alerts(&workspace, &query).await?;
     Ok(page_json(
-        page.items.iter().map(delivery_json).collect(),
+        page.items.iter().map(delivery_view).collect(),
         page.next_cursor,
     ))
-}
-
-fn delivery_json(record: &AlertRecord) -> Value {
-    json!({
-        "id": record.id,
-        "rule": record.rule,
-        "subject": record.subject,
-        "channel": record.channel,
-        "raised_at": record.raised_at,
-        "status": record.status,
-        "next_attempt_at": record.next_attempt_at,
-        "headline": record.alert.get("headline"),
-        "alert": record.alert,
-        "attempts": record.attempts,
-    })
 }
