@@ -7,21 +7,22 @@
 //! whole for such a reason are sent again with exponential back-off and full jitter, a bounded
 //! number of times; entries EventBridge will never accept (malformed, not authorised, larger than
 //! the 256 KB entry limit) are reported at once. SDK types stay in this module: callers see
-//! [`BusError`].
+//! [`BusError`]. Rule targets receive events wrapped in a [`RuleEvent`] envelope.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
+use crate::{BusError, DomainEvent, EventBus, SOURCE};
 use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::http::HttpResponse;
 use aws_sdk_eventbridge::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use serde::{Deserialize, Serialize};
 
-use crate::{BusError, DomainEvent, EventBus, SOURCE};
+mod rule_event;
+pub use rule_event::RuleEvent;
 
 /// At most this many entries in one PutEvents request.
 pub const MAX_ENTRIES_PER_REQUEST: usize = 10;
@@ -334,46 +335,6 @@ fn describe_failures(rejected: &[String], pending: &[Pending], attempts: u32) ->
     parts.join("; ")
 }
 
-/// What an EventBridge rule hands its target (a Lambda function, an SQS queue): the envelope
-/// around a Pulse event. `ScheduleV2` targets get their `Input` as-is instead, with no envelope.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RuleEvent {
-    pub id: String,
-    #[serde(rename = "detail-type")]
-    pub detail_type: String,
-    pub source: String,
-    #[serde(default)]
-    pub account: String,
-    #[serde(default)]
-    pub time: String,
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub resources: Vec<String>,
-    pub detail: DomainEvent,
-}
-
-impl RuleEvent {
-    /// The Pulse event inside, once the envelope is checked to be one of ours.
-    pub fn into_domain_event(self) -> Result<DomainEvent, String> {
-        if self.source != SOURCE {
-            return Err(format!(
-                "event {} comes from source {:?}, not {SOURCE:?}",
-                self.id, self.source
-            ));
-        }
-        if self.detail_type != self.detail.detail_type() {
-            return Err(format!(
-                "event {} says detail-type {:?} but carries a {}",
-                self.id,
-                self.detail_type,
-                self.detail.detail_type()
-            ));
-        }
-        Ok(self.detail)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,28 +379,5 @@ mod tests {
             let late = policy.delay_before(9);
             assert!(late >= Duration::from_millis(400) && late <= Duration::from_millis(800));
         }
-    }
-
-    #[test]
-    fn a_rule_envelope_yields_its_pulse_event() {
-        let envelope = serde_json::json!({
-            "version": "0", "id": "6a7e8feb", "detail-type": "AlertRaised", "source": "pulse",
-            "account": "123456789012", "time": "2026-12-01T10:00:00Z", "region": "eu-west-1",
-            "resources": [],
-            "detail": {"type": "AlertRaised", "workspace": "ws", "channel": null, "alert_ids": ["a1"]}
-        });
-        let event: RuleEvent = serde_json::from_value(envelope.clone()).unwrap();
-        assert_eq!(
-            event.into_domain_event().unwrap(),
-            DomainEvent::AlertRaised {
-                workspace: "ws".into(),
-                channel: None,
-                alert_ids: vec!["a1".into()]
-            }
-        );
-        let mut foreign = envelope;
-        foreign["source"] = "aws.s3".into();
-        let event: RuleEvent = serde_json::from_value(foreign).unwrap();
-        assert!(event.into_domain_event().unwrap_err().contains("aws.s3"));
     }
 }
