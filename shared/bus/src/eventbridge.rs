@@ -13,13 +13,14 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::{BusError, DomainEvent, EventBus, SOURCE};
 use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::http::HttpResponse;
 use aws_sdk_eventbridge::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+
+use crate::{BusError, DomainEvent, EventBus, SOURCE};
 
 mod rule_event;
 pub use rule_event::RuleEvent;
@@ -306,7 +307,8 @@ impl EventBus for EventBridgeBus {
             return Ok(());
         }
         let reason = describe_failures(&rejected, &pending, attempt);
-        tracing::error!(bus = %self.bus_name, total, failed = rejected.len() + pending.len(), %reason, "PutEvents did not accept every event");
+        // A warning: the caller decides how bad it is (and logs the error it returns).
+        tracing::warn!(bus = %self.bus_name, total, failed = rejected.len() + pending.len(), %reason, "PutEvents did not accept every event");
         // Only whole requests failed, for passing reasons: the bus, not the events, is at fault.
         if rejected.is_empty() && !entry_failures {
             return Err(BusError::Unavailable(reason));
