@@ -27,7 +27,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub use http_api::{HTTP_API_ROUTES, gzip, http_api_event, route_for};
+pub use http_api::{HTTP_API_ROUTES, HttpApiResponse, gzip, http_api_event, route_for};
 pub use runtime_api::{FunctionError, RuntimeApi};
 
 use runtime_api::lock;

@@ -6,6 +6,7 @@
 //! `queryStringParameters`, the route chosen as the template's routes choose it (the most
 //! specific wins) with `{proxy+}` in `pathParameters`, and a body that is not text (a gzip
 //! body from a Segment library) base64-encoded with `isBase64Encoded: true`.
+//! [`HttpApiResponse`] reads what the function answers back (`lambda_http`'s v2 response).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -167,6 +168,61 @@ pub fn http_api_event(method: &str, path: &str, headers: &[(&str, &str)], body: 
         event.insert("isBase64Encoded".into(), json!(false));
     }
     Value::Object(event)
+}
+
+/// A function's answer to an HTTP API v2 event, as API Gateway turns it into an HTTP response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpApiResponse {
+    pub status: u16,
+    /// Header names lower-cased.
+    pub headers: BTreeMap<String, String>,
+    pub cookies: Vec<String>,
+    pub body: Vec<u8>,
+}
+
+impl HttpApiResponse {
+    /// Reads `{"statusCode", "headers", "cookies", "body", "isBase64Encoded"}`.
+    pub fn from_value(value: &Value) -> anyhow::Result<HttpApiResponse> {
+        let status = value["statusCode"]
+            .as_u64()
+            .and_then(|status| u16::try_from(status).ok())
+            .ok_or_else(|| anyhow::anyhow!("no statusCode in {value}"))?;
+        let headers = value["headers"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| {
+                let text = value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string());
+                (name.to_ascii_lowercase(), text)
+            })
+            .collect();
+        let cookies = value["cookies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|cookie| cookie.as_str().map(str::to_string))
+            .collect();
+        let text = value["body"].as_str().unwrap_or_default();
+        let body = if value["isBase64Encoded"] == true {
+            base64::engine::general_purpose::STANDARD.decode(text)?
+        } else {
+            text.as_bytes().to_vec()
+        };
+        Ok(HttpApiResponse {
+            status,
+            headers,
+            cookies,
+            body,
+        })
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> anyhow::Result<Value> {
+        Ok(serde_json::from_slice(&self.body)?)
+    }
 }
 
 /// `a=1&b=x%20y&a=2` → `{"a": "1,2", "b": "x y"}` (API Gateway joins repeated names).
