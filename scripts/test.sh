@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what the tests need (the Segment client
-# libraries for Node and Python), then formatting, lints, every Rust test, including the
-# end-to-end tests that start real `pulse` processes on 127.0.0.1.
+# libraries for Node and Python, moto_server, the AWS tooling), then formatting, lints, every
+# Rust test, including the end-to-end tests that start real `pulse` processes on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,11 @@ step "Checking for moto_server (the DynamoDB/EventBridge server the AWS adapter 
 if ! python3 -c "import moto.server" 2>/dev/null || ! command -v moto_server >/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
 fi
+
+step "Installing the AWS tooling: cfn-lint 1.53.3, the SAM CLI, cargo-lambda and zig (target/aws-venv)"
+# Sets PULSE_CFN_LINT, PULSE_SAM and PULSE_SAM_PYTHON for tests/tests/template.rs; returns at
+# once when the pinned versions are already there (a fresh install takes a few minutes).
+source scripts/aws-tools.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

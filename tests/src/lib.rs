@@ -262,4 +262,5 @@ fn run_sender(command: &mut Command, host: &str, write_key: &str, calls: &Value)
     }
     Ok(())
 }
+pub mod lambda;
 pub mod moto;

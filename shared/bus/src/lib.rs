@@ -5,14 +5,16 @@
 //! recompute ──► ScoresRecomputed ──► evaluate ──► AlertRaised ──► notify
 //! ```
 //!
-//! Adapters: [`InProcessBus`] (a tokio channel, for `pulse serve`) and EventBridge (for the
-//! Lambda functions). Events are idempotent to handle: every consumer may see one twice.
+//! Adapters: [`InProcessBus`] (a tokio channel, for `pulse serve`) and
+//! [`eventbridge::EventBridgeBus`] (for the Lambda functions). Events are idempotent to handle: every consumer may see one twice.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pulse_core::Day;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+
+pub mod eventbridge;
 
 /// The EventBridge `source` of every Pulse event.
 pub const SOURCE: &str = "pulse";
