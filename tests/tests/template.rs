@@ -348,7 +348,11 @@ fn each_function_may_do_only_what_it_needs() {
 fn every_asynchronous_path_retries_and_ends_in_a_dead_letter_queue() {
     let (_, expanded) = ours();
     let rules = resources_of_type(expanded, "AWS::Events::Rule");
-    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        rules.len(),
+        3,
+        "evaluate's, notify's, and recompute's fan-out"
+    );
     for (name, rule) in rules {
         for target in rule["Targets"].as_array().unwrap() {
             assert!(
@@ -509,6 +513,11 @@ fn one_of_each_domain_event() -> Vec<DomainEvent> {
             day: "2026-12-01".parse().unwrap(),
             previous_day: None,
         },
+        DomainEvent::RecomputeRequested {
+            workspace: "w".into(),
+            profile: None,
+            as_of: None,
+        },
         DomainEvent::AlertRaised {
             workspace: "w".into(),
             channel: None,
@@ -546,6 +555,7 @@ fn the_rules_send_every_domain_event_to_its_consumer() {
         .map(|event| {
             let consumer = match event {
                 DomainEvent::AlertRaised { .. } => "NotifyFunction",
+                DomainEvent::RecomputeRequested { .. } => "RecomputeFunction",
                 _ => "EvaluateFunction",
             };
             (event.detail_type().to_string(), consumer.to_string())

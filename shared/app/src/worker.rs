@@ -3,6 +3,7 @@
 //!
 //! - `AccountCreated`, `UserJoinedAccount`, `FeatureFirstUsed` → ingestion-triggered alerts;
 //! - `ScoresRecomputed` → recompute-triggered alerts;
+//! - `RecomputeRequested` → a workspace's recompute (the fan-out of the scheduled one);
 //! - `AlertRaised` → Slack.
 //!
 //! Every handler is idempotent: alert ids come from (rule, subject, occurrence) and
@@ -41,6 +42,10 @@ impl App {
                 self.evaluate_recompute(&workspace, &profile, day, previous_day)
                     .await
             }
+            DomainEvent::RecomputeRequested { profile, as_of, .. } => self
+                .recompute_profiles(&workspace, profile.as_deref(), as_of)
+                .await
+                .map(|_| ()),
             DomainEvent::AlertRaised { alert_ids, .. } => {
                 self.notify(&workspace, &alert_ids).await.map(|_| ())
             }

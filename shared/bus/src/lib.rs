@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! ingest ──► AccountCreated, UserJoinedAccount, FeatureFirstUsed ──► evaluate
+//! schedule ──► recompute ──► RecomputeRequested (one per workspace) ──► recompute
 //! recompute ──► ScoresRecomputed ──► evaluate ──► AlertRaised ──► notify
 //! ```
 //!
@@ -56,6 +57,15 @@ pub enum DomainEvent {
         /// The computed day before it, if any: what "changed between recomputes" compares with.
         previous_day: Option<Day>,
     },
+    /// A workspace's profiles should be recomputed (the scheduled recompute fans out with
+    /// one of these per workspace, so each gets an invocation of its own).
+    RecomputeRequested {
+        workspace: String,
+        /// One profile, or every profile when `None`.
+        profile: Option<String>,
+        /// The day, or today when `None`.
+        as_of: Option<Day>,
+    },
     /// Alerts of one evaluation for one channel, to be posted (one message, or a digest).
     AlertRaised {
         workspace: String,
@@ -72,6 +82,7 @@ impl DomainEvent {
             DomainEvent::UserJoinedAccount { .. } => "UserJoinedAccount",
             DomainEvent::FeatureFirstUsed { .. } => "FeatureFirstUsed",
             DomainEvent::ScoresRecomputed { .. } => "ScoresRecomputed",
+            DomainEvent::RecomputeRequested { .. } => "RecomputeRequested",
             DomainEvent::AlertRaised { .. } => "AlertRaised",
         }
     }
@@ -82,6 +93,7 @@ impl DomainEvent {
             | DomainEvent::UserJoinedAccount { workspace, .. }
             | DomainEvent::FeatureFirstUsed { workspace, .. }
             | DomainEvent::ScoresRecomputed { workspace, .. }
+            | DomainEvent::RecomputeRequested { workspace, .. }
             | DomainEvent::AlertRaised { workspace, .. } => workspace,
         }
     }
