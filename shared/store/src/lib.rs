@@ -6,6 +6,7 @@
 //! [`conformance`] is the one test suite every adapter passes.
 
 pub mod conformance;
+pub mod dynamodb;
 pub mod error;
 pub mod port;
 pub mod sqlite;

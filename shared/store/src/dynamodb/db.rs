@@ -1,0 +1,659 @@
+//! The requests the adapter makes, each with its retry policy and capacity accounting:
+//! throttling, 5xx and network errors are retried with bounded exponential back-off and
+//! full jitter; `UnprocessedItems`/`UnprocessedKeys` likewise; BatchWriteItem is split at 25
+//! items and BatchGetItem at 100 keys (DynamoDB's limits, which moto does not enforce);
+//! Query and Scan follow `LastEvaluatedKey` across 1 MB pages. Whatever still fails becomes
+//! a [`StoreError`] carrying the service's message, never an SDK type.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, DeleteRequest, KeysAndAttributes, PutRequest,
+    ReturnConsumedCapacity, Select, TransactWriteItem, WriteRequest,
+};
+
+use super::attrs::{Item, item_size, key_item, key_of, read_units, write_units};
+use super::keys::{self, Key};
+use crate::error::StoreError;
+
+/// DynamoDB's per-request limits, enforced here because moto is more lenient.
+pub const MAX_BATCH_WRITE: usize = 25;
+pub const MAX_BATCH_GET: usize = 100;
+pub const MAX_TRANSACT_ITEMS: usize = 100;
+
+/// Attempts for throttled or failing requests (and for unprocessed batch items).
+const MAX_ATTEMPTS: u32 = 8;
+/// Attempts for requests that could not reach DynamoDB at all.
+const MAX_NETWORK_ATTEMPTS: u32 = 3;
+const BASE_BACKOFF: Duration = Duration::from_millis(25);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+const THROTTLING: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
+
+/// Capacity units, as DynamoDB reports them or as the adapter estimates them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Consumed {
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+impl Consumed {
+    pub fn minus(self, earlier: Consumed) -> Consumed {
+        Consumed {
+            read_units: self.read_units - earlier.read_units,
+            write_units: self.write_units - earlier.write_units,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Meter {
+    reported: Mutex<Consumed>,
+    estimated: Mutex<Consumed>,
+}
+
+/// A write's precondition.
+#[derive(Clone, Copy, Debug)]
+pub enum Condition {
+    Always,
+    /// The item must not exist yet.
+    New,
+    /// The item must still carry this version (`v`).
+    Version(u64),
+}
+
+impl Condition {
+    /// `New` for a version of 0 (never written), `Version` otherwise.
+    pub fn from_version(version: u64) -> Condition {
+        if version == 0 {
+            Condition::New
+        } else {
+            Condition::Version(version)
+        }
+    }
+}
+
+/// A write whose condition failed, told apart from real failures.
+#[derive(Debug)]
+pub enum WriteError {
+    ConditionFailed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(error: StoreError) -> Self {
+        WriteError::Store(error)
+    }
+}
+
+/// A sort-key condition of a Query.
+#[derive(Clone, Debug)]
+pub enum Range {
+    All,
+    Prefix(String),
+    From(String),
+    Between(String, String),
+}
+
+#[derive(Clone, Debug)]
+pub struct QuerySpec {
+    pub pk: String,
+    pub range: Range,
+    /// Query GSI1 instead of the table (always eventually consistent).
+    pub on_gsi1: bool,
+    pub newest_first: bool,
+    pub limit: Option<usize>,
+}
+
+impl QuerySpec {
+    pub fn table(pk: impl Into<String>, range: Range) -> QuerySpec {
+        QuerySpec {
+            pk: pk.into(),
+            range,
+            on_gsi1: false,
+            newest_first: false,
+            limit: None,
+        }
+    }
+}
+
+/// One BatchWriteItem entry.
+#[derive(Clone, Debug)]
+pub enum Write {
+    Put(Item),
+    Delete(Key),
+}
+
+#[derive(Clone)]
+pub struct Db {
+    client: Client,
+    table: Arc<str>,
+    meter: Arc<Meter>,
+}
+
+impl Db {
+    pub fn new(client: Client, table: &str) -> Db {
+        Db {
+            client,
+            table: table.into(),
+            meter: Arc::default(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn reported(&self) -> Consumed {
+        *self.meter.reported.lock().expect("meter lock")
+    }
+
+    pub fn estimated(&self) -> Consumed {
+        *self.meter.estimated.lock().expect("meter lock")
+    }
+
+    fn report<'a>(&self, write: bool, capacity: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        let units: f64 = capacity
+            .into_iter()
+            .filter_map(ConsumedCapacity::capacity_units)
+            .sum();
+        let mut reported = self.meter.reported.lock().expect("meter lock");
+        if write {
+            reported.write_units += units;
+        } else {
+            reported.read_units += units;
+        }
+    }
+
+    fn estimate(&self, read_units: f64, write_units: f64) {
+        let mut estimated = self.meter.estimated.lock().expect("meter lock");
+        estimated.read_units += read_units;
+        estimated.write_units += write_units;
+    }
+
+    /// Runs `call` until it succeeds, fails for good or runs out of attempts.
+    async fn send<T, E, F, Fut>(&self, mut call: F) -> Result<T, SdkError<E, HttpResponse>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata,
+    {
+        let mut attempt = 0;
+        loop {
+            let error = match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let limit = match &error {
+                SdkError::ServiceError(context)
+                    if THROTTLING.contains(&context.err().code().unwrap_or_default()) =>
+                {
+                    MAX_ATTEMPTS
+                }
+                SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+                    MAX_NETWORK_ATTEMPTS
+                }
+                SdkError::TimeoutError(_) | SdkError::ResponseError(_) => MAX_NETWORK_ATTEMPTS,
+                _ => 0,
+            };
+            attempt += 1;
+            if attempt >= limit {
+                return Err(error);
+            }
+            tracing::debug!(attempt, code = ?error.code(), "retrying a DynamoDB request");
+            backoff(attempt).await;
+        }
+    }
+
+    pub async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .send(|| {
+                self.client
+                    .get_item()
+                    .table_name(self.table.as_ref())
+                    .set_key(Some(key_item(key)))
+                    .consistent_read(true)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await
+            .map_err(|error| store_error("GetItem", error))?;
+        self.report(false, output.consumed_capacity());
+        let item = output.item;
+        self.estimate(read_units(item.as_ref().map_or(0, item_size)), 0.0);
+        Ok(item)
+    }
+
+    /// Reads many items (strongly consistent), 100 keys a request, unprocessed keys retried.
+    pub async fn batch_get(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, StoreError> {
+        let unique: Vec<&Key> = {
+            let mut seen = HashSet::new();
+            keys.iter().filter(|key| seen.insert(*key)).collect()
+        };
+        let mut found = HashMap::new();
+        for chunk in unique.chunks(MAX_BATCH_GET) {
+            let mut pending: Vec<Item> = chunk.iter().map(|key| key_item(key)).collect();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|error| StoreError::Invalid(error.to_string()))?;
+                let output = self
+                    .send(|| {
+                        self.client
+                            .batch_get_item()
+                            .request_items(self.table.as_ref(), request.clone())
+                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                            .send()
+                    })
+                    .await
+                    .map_err(|error| store_error("BatchGetItem", error))?;
+                self.report(false, output.consumed_capacity());
+                let returned = output
+                    .responses
+                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                let unprocessed = output
+                    .unprocessed_keys
+                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
+                    .map(|request| request.keys)
+                    .unwrap_or_default();
+                let misses = pending.len() - returned.len() - unprocessed.len();
+                self.estimate(
+                    returned
+                        .iter()
+                        .map(|item| read_units(item_size(item)))
+                        .sum::<f64>()
+                        + misses as f64,
+                    0.0,
+                );
+                for item in returned {
+                    found.insert(key_of(&item)?, item);
+                }
+                pending = unprocessed;
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt >= MAX_ATTEMPTS {
+                        return Err(StoreError::Unavailable(format!(
+                            "DynamoDB left {} keys unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
+                            pending.len()
+                        )));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes an item whole under a condition; `old_size` is the size of the item it
+    /// replaces (0 when new), for the capacity estimate.
+    pub async fn put(
+        &self,
+        item: Item,
+        condition: Condition,
+        old_size: usize,
+    ) -> Result<(), WriteError> {
+        let new_size = item_size(&item);
+        let (expression, values) = condition_expression(condition);
+        let result = self
+            .send(|| {
+                self.client
+                    .put_item()
+                    .table_name(self.table.as_ref())
+                    .set_item(Some(item.clone()))
+                    .set_condition_expression(expression.clone())
+                    .set_expression_attribute_values(values.clone())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await;
+        self.estimate(0.0, write_units(new_size.max(old_size)) + gsi_units(&item));
+        match result {
+            Ok(output) => {
+                self.report(true, output.consumed_capacity());
+                Ok(())
+            }
+            Err(error) if is_condition_failure(&error) => Err(WriteError::ConditionFailed),
+            Err(error) => Err(WriteError::Store(store_error("PutItem", error))),
+        }
+    }
+
+    /// An UpdateItem with expressions; returns the item's old attributes when asked.
+    pub async fn update(
+        &self,
+        key: &Key,
+        update: &str,
+        condition: Option<&str>,
+        values: HashMap<String, AttributeValue>,
+        return_old: bool,
+    ) -> Result<Option<Item>, WriteError> {
+        let result = self
+            .send(|| {
+                self.client
+                    .update_item()
+                    .table_name(self.table.as_ref())
+                    .set_key(Some(key_item(key)))
+                    .update_expression(update)
+                    .set_condition_expression(condition.map(str::to_string))
+                    .set_expression_attribute_values((!values.is_empty()).then(|| values.clone()))
+                    .return_values(if return_old {
+                        aws_sdk_dynamodb::types::ReturnValue::AllOld
+                    } else {
+                        aws_sdk_dynamodb::types::ReturnValue::None
+                    })
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                self.report(true, output.consumed_capacity());
+                let old = output.attributes;
+                self.estimate(0.0, write_units(old.as_ref().map_or(0, item_size)));
+                Ok(old)
+            }
+            Err(error) if is_condition_failure(&error) => {
+                self.estimate(0.0, 1.0);
+                Err(WriteError::ConditionFailed)
+            }
+            Err(error) => Err(WriteError::Store(store_error("UpdateItem", error))),
+        }
+    }
+
+    /// Puts and deletes, 25 a request, unprocessed items retried with back-off. Items must
+    /// not repeat a key.
+    pub async fn batch_write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        for chunk in writes.chunks(MAX_BATCH_WRITE) {
+            let mut pending = Vec::with_capacity(chunk.len());
+            for write in chunk {
+                let request = match write {
+                    Write::Put(item) => {
+                        self.estimate(0.0, write_units(item_size(item)) + gsi_units(item));
+                        WriteRequest::builder()
+                            .put_request(
+                                PutRequest::builder()
+                                    .set_item(Some(item.clone()))
+                                    .build()
+                                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
+                            )
+                            .build()
+                    }
+                    Write::Delete(key) => {
+                        self.estimate(0.0, 1.0);
+                        WriteRequest::builder()
+                            .delete_request(
+                                DeleteRequest::builder()
+                                    .set_key(Some(key_item(key)))
+                                    .build()
+                                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
+                            )
+                            .build()
+                    }
+                };
+                pending.push(request);
+            }
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let output = self
+                    .send(|| {
+                        self.client
+                            .batch_write_item()
+                            .request_items(self.table.as_ref(), pending.clone())
+                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                            .send()
+                    })
+                    .await
+                    .map_err(|error| store_error("BatchWriteItem", error))?;
+                self.report(true, output.consumed_capacity());
+                pending = output
+                    .unprocessed_items
+                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt >= MAX_ATTEMPTS {
+                        return Err(StoreError::Unavailable(format!(
+                            "DynamoDB left {} writes unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
+                            pending.len()
+                        )));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// All-or-nothing puts (at most 100). `Err(ConditionFailed)` when any condition failed.
+    pub async fn transact_put(&self, puts: Vec<(Item, Condition)>) -> Result<(), WriteError> {
+        if puts.len() > MAX_TRANSACT_ITEMS {
+            return Err(WriteError::Store(StoreError::Invalid(format!(
+                "a transaction of {} items is over DynamoDB's limit of {MAX_TRANSACT_ITEMS}",
+                puts.len()
+            ))));
+        }
+        let mut items = Vec::with_capacity(puts.len());
+        for (item, condition) in &puts {
+            self.estimate(0.0, 2.0 * write_units(item_size(item)) + gsi_units(item));
+            let (expression, values) = condition_expression(*condition);
+            let put = aws_sdk_dynamodb::types::Put::builder()
+                .table_name(self.table.as_ref())
+                .set_item(Some(item.clone()))
+                .set_condition_expression(expression)
+                .set_expression_attribute_values(values)
+                .build()
+                .map_err(|error| WriteError::Store(StoreError::Invalid(error.to_string())))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        let result = self
+            .send(|| {
+                self.client
+                    .transact_write_items()
+                    .set_transact_items(Some(items.clone()))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                self.report(true, output.consumed_capacity());
+                Ok(())
+            }
+            Err(error) => {
+                let conditional = matches!(&error, SdkError::ServiceError(context)
+                    if context.err().code() == Some("TransactionCanceledException")
+                        && format!("{:?}", context.err()).contains("ConditionalCheckFailed"));
+                if conditional {
+                    Err(WriteError::ConditionFailed)
+                } else {
+                    Err(WriteError::Store(store_error("TransactWriteItems", error)))
+                }
+            }
+        }
+    }
+
+    /// Every item of a Query, across pages (strongly consistent on the table).
+    pub async fn query(&self, spec: &QuerySpec) -> Result<Vec<Item>, StoreError> {
+        let partition = if spec.on_gsi1 { keys::GSI1PK } else { keys::PK };
+        let sort = if spec.on_gsi1 { keys::GSI1SK } else { keys::SK };
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(spec.pk.clone()))]);
+        let mut expression = format!("{partition} = :pk");
+        match &spec.range {
+            Range::All => {}
+            Range::Prefix(prefix) => {
+                expression.push_str(&format!(" AND begins_with({sort}, :a)"));
+                values.insert(":a".into(), AttributeValue::S(prefix.clone()));
+            }
+            Range::From(from) => {
+                expression.push_str(&format!(" AND {sort} >= :a"));
+                values.insert(":a".into(), AttributeValue::S(from.clone()));
+            }
+            Range::Between(from, to) => {
+                expression.push_str(&format!(" AND {sort} BETWEEN :a AND :b"));
+                values.insert(":a".into(), AttributeValue::S(from.clone()));
+                values.insert(":b".into(), AttributeValue::S(to.clone()));
+            }
+        }
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page_limit = spec
+                .limit
+                .map(|limit| (limit - items.len()).min(i32::MAX as usize) as i32);
+            let output = self
+                .send(|| {
+                    self.client
+                        .query()
+                        .table_name(self.table.as_ref())
+                        .set_index_name(spec.on_gsi1.then(|| keys::GSI1.to_string()))
+                        .key_condition_expression(&expression)
+                        .set_expression_attribute_values(Some(values.clone()))
+                        .consistent_read(!spec.on_gsi1)
+                        .scan_index_forward(!spec.newest_first)
+                        .set_limit(page_limit)
+                        .set_exclusive_start_key(start.clone())
+                        .select(Select::AllAttributes)
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .send()
+                })
+                .await
+                .map_err(|error| store_error("Query", error))?;
+            self.report(false, output.consumed_capacity());
+            let page = output.items.unwrap_or_default();
+            let bytes: usize = page.iter().map(item_size).sum();
+            let factor = if spec.on_gsi1 { 0.5 } else { 1.0 };
+            self.estimate(factor * read_units(bytes), 0.0);
+            items.extend(page);
+            start = output.last_evaluated_key;
+            let full = spec.limit.is_some_and(|limit| items.len() >= limit);
+            if start.is_none() || full {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One segment of a parallel Scan (background work only), across pages.
+    pub async fn scan_segment(
+        &self,
+        segment: i32,
+        total: i32,
+        filter: &str,
+        values: HashMap<String, AttributeValue>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .send(|| {
+                    self.client
+                        .scan()
+                        .table_name(self.table.as_ref())
+                        .segment(segment)
+                        .total_segments(total)
+                        .filter_expression(filter)
+                        .set_expression_attribute_values(Some(values.clone()))
+                        .consistent_read(true)
+                        .set_exclusive_start_key(start.clone())
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .send()
+                })
+                .await
+                .map_err(|error| store_error("Scan", error))?;
+            self.report(false, output.consumed_capacity());
+            let page = output.items.unwrap_or_default();
+            self.estimate(read_units(page.iter().map(item_size).sum()), 0.0);
+            items.extend(page);
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+fn condition_expression(
+    condition: Condition,
+) -> (Option<String>, Option<HashMap<String, AttributeValue>>) {
+    match condition {
+        Condition::Always => (None, None),
+        Condition::New => (Some(format!("attribute_not_exists({})", keys::PK)), None),
+        Condition::Version(version) => (
+            Some("v = :expected_version".to_string()),
+            Some(HashMap::from([(
+                ":expected_version".to_string(),
+                AttributeValue::N(version.to_string()),
+            )])),
+        ),
+    }
+}
+
+/// The extra write units of the GSI1 copy of an item that carries GSI1 keys.
+fn gsi_units(item: &Item) -> f64 {
+    if item.contains_key(keys::GSI1PK) {
+        write_units(item_size(item))
+    } else {
+        0.0
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    matches!(error, SdkError::ServiceError(context)
+        if context.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// Full-jitter exponential back-off: a random wait up to 25 ms × 2^attempt, at most 2 s.
+async fn backoff(attempt: u32) {
+    let ceiling = BASE_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    let wait = ceiling.mul_f64(random_fraction());
+    tokio::time::sleep(wait).await;
+}
+
+/// A random number in [0, 1) for jitter (a fixed midpoint if the OS has no randomness).
+pub fn random_fraction() -> f64 {
+    getrandom::u64().map_or(0.5, |bits| (bits >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// What a failed request means for the caller: unreachable, throttled and server errors
+/// are `Unavailable` (retry later, HTTP 503); a request DynamoDB calls invalid is `Invalid`.
+pub fn store_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &error {
+        SdkError::ServiceError(context) => {
+            let code = context.err().code().unwrap_or("unknown error");
+            let message = context.err().message().unwrap_or_default();
+            match code {
+                "ResourceNotFoundException" => StoreError::Unavailable(format!(
+                    "{operation}: the DynamoDB table does not exist ({message}); create it (`pulse serve --store dynamodb --create-table`)"
+                )),
+                "ValidationException" => {
+                    StoreError::Invalid(format!("{operation}: DynamoDB refused the request: {message}"))
+                }
+                _ => StoreError::Unavailable(format!("{operation}: {code}: {message}")),
+            }
+        }
+        _ => StoreError::Unavailable(format!(
+            "{operation}: DynamoDB could not be reached: {}",
+            DisplayErrorContext(&error)
+        )),
+    }
+}

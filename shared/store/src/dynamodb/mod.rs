@@ -1,0 +1,240 @@
+//! The DynamoDB store: one table, single-table design (`shared/store/README.md` documents
+//! every entity, key and access pattern). Ingestion writes merged, crash-safe aggregates
+//! with exact message-id de-duplication ([`ingest`]); results are stored per subject with a
+//! compact per-day index ([`results`]). Every request asks for its consumed capacity, and
+//! the store keeps running totals ([`DynamoStore::consumed`]).
+
+mod attrs;
+mod chunks;
+mod concurrent;
+mod db;
+mod ingest;
+pub mod keys;
+mod pending;
+mod reads;
+mod records;
+mod results;
+mod table;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use chrono::{DateTime, Utc};
+use pulse_core::records::ScoringData;
+use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
+
+pub use self::db::Consumed;
+use self::db::Db;
+pub use self::table::create_table;
+use crate::port::{SpanFilter, Store, StoreResult};
+use crate::types::{
+    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
+    SegmentSpan, SegmentTransition, Workspace,
+};
+
+/// The Store port on a DynamoDB table (see the crate README for the design).
+#[derive(Clone)]
+pub struct DynamoStore {
+    db: Db,
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client`. The adapter retries throttling, 5xx and network
+    /// errors itself (bounded, with back-off), so the client's own retries are turned off.
+    pub fn new(client: Client, table: &str) -> DynamoStore {
+        let config = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build();
+        DynamoStore {
+            db: Db::new(Client::from_conf(config), table),
+        }
+    }
+
+    /// A store from the standard AWS environment (credentials, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL` for a local DynamoDB-compatible server).
+    pub async fn from_env(table: &str) -> DynamoStore {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        DynamoStore::new(Client::new(&config), table)
+    }
+
+    pub fn table(&self) -> &str {
+        self.db.table()
+    }
+
+    /// Capacity units consumed so far, as DynamoDB reported them (`ReturnConsumedCapacity`
+    /// on every request). Local emulators report placeholder numbers: see [`Self::estimated`].
+    pub fn consumed(&self) -> Consumed {
+        self.db.reported()
+    }
+
+    /// Capacity units consumed so far, as the adapter computes them from the items it read
+    /// and wrote by DynamoDB's sizing rules (1 KB per write unit, 4 KB per strongly
+    /// consistent read unit, twice for transactions, GSI copies included). On AWS it should
+    /// match [`Self::consumed`]; on emulators it is the number to trust.
+    pub fn estimated(&self) -> Consumed {
+        self.db.estimated()
+    }
+}
+
+fn text(workspace: &WorkspaceId) -> &str {
+    workspace.as_str()
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        keys: &[ApiKeyRecord],
+    ) -> StoreResult<()> {
+        reads::create_workspace(&self.db, workspace, keys).await
+    }
+
+    async fn workspace(&self, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+        reads::workspace(&self.db, text(id)).await
+    }
+
+    async fn workspaces(&self) -> StoreResult<Vec<Workspace>> {
+        reads::workspaces(&self.db).await
+    }
+
+    async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        reads::key_by_hash(&self.db, hash).await
+    }
+
+    async fn ingest(
+        &self,
+        workspace: &WorkspaceId,
+        batch: IngestBatch,
+    ) -> StoreResult<IngestOutcome> {
+        ingest::ingest(&self.db, text(workspace), &batch).await
+    }
+
+    async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        reads::purge_message_ids(&self.db, before).await
+    }
+
+    async fn scoring_data(
+        &self,
+        workspace: &WorkspaceId,
+        usage_from: Day,
+    ) -> StoreResult<ScoringData> {
+        reads::scoring_data(&self.db, text(workspace), usage_from).await
+    }
+
+    async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {
+        reads::put_profile(&self.db, text(workspace), profile).await
+    }
+
+    async fn profile(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<Profile>> {
+        reads::profile(&self.db, text(workspace), id).await
+    }
+
+    async fn profiles(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Profile>> {
+        reads::profiles(&self.db, text(workspace)).await
+    }
+
+    async fn delete_profile(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<bool> {
+        let (existed, retired) = reads::retire_profile(&self.db, text(workspace), id).await?;
+        // The retired generation is invisible already; removing it is housekeeping.
+        results::delete_generation(&self.db, text(workspace), id, retired).await?;
+        Ok(existed)
+    }
+
+    async fn save_computation(
+        &self,
+        workspace: &WorkspaceId,
+        computation: &Computation,
+    ) -> StoreResult<Vec<SegmentTransition>> {
+        results::save_computation(&self.db, text(workspace), computation).await
+    }
+
+    async fn latest_day(&self, workspace: &WorkspaceId, profile: &str) -> StoreResult<Option<Day>> {
+        results::latest_day(&self.db, text(workspace), profile).await
+    }
+
+    async fn is_computed(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<bool> {
+        results::is_computed(&self.db, text(workspace), profile, day).await
+    }
+
+    async fn scores_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, f64>> {
+        results::scores_on(&self.db, text(workspace), profile, kind, day).await
+    }
+
+    async fn snapshot(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        subject: &str,
+        day: Day,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        results::snapshot(&self.db, text(workspace), profile, kind, subject, day).await
+    }
+
+    async fn snapshots(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+        query: &ListQuery,
+    ) -> StoreResult<Page<serde_json::Value>> {
+        results::snapshots(&self.db, text(workspace), profile, kind, day, query).await
+    }
+
+    async fn segment_sizes(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, u64>> {
+        results::segment_sizes(&self.db, text(workspace), profile, kind, day).await
+    }
+
+    async fn history(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        subject: &str,
+        from: Day,
+        to: Day,
+    ) -> StoreResult<Vec<HistoryPoint>> {
+        results::history(&self.db, text(workspace), profile, kind, subject, from, to).await
+    }
+
+    async fn segment_spans(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        filter: SpanFilter<'_>,
+    ) -> StoreResult<Vec<SegmentSpan>> {
+        results::segment_spans(&self.db, text(workspace), profile, kind, filter).await
+    }
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore")
+            .field("table", &self.db.table())
+            .finish()
+    }
+}
