@@ -48,3 +48,17 @@ pub async fn fresh_store() -> Box<DynamoStore> {
     let (client, table) = fresh_table("pulse").await;
     Box::new(DynamoStore::new(client, &table))
 }
+
+pub mod faults;
+
+/// A store on an existing table whose client goes through `faults`.
+pub fn store_with(table: &str, faults: &faults::Faults) -> DynamoStore {
+    let moto = pulse_e2e::moto::moto();
+    let client = Client::from_conf(config(&moto.endpoint).interceptor(faults.clone()).build());
+    DynamoStore::new(client, table)
+}
+
+/// A store on an existing table of the moto server of this process.
+pub fn store_on(table: &str) -> DynamoStore {
+    DynamoStore::new(client(&pulse_e2e::moto::moto().endpoint), table)
+}
