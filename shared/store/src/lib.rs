@@ -1,7 +1,7 @@
 //! The `Store` port (everything Pulse keeps) and its adapters.
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one WAL-mode file per data directory.
-//! - The DynamoDB adapter (single-table design, see README.md) comes with the AWS functions.
+//! - [`dynamodb::DynamoStore`]: one DynamoDB table, single-table design (see README.md).
 //!
 //! [`conformance`] is the one test suite every adapter passes.
 

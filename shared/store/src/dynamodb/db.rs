@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attrs::{Item, item_size, key_item, key_of, read_units, write_units};
+use super::concurrent;
 use super::keys::{self, Key};
 use crate::error::StoreError;
 
@@ -365,7 +366,11 @@ impl Db {
             Ok(output) => {
                 self.report(true, output.consumed_capacity());
                 let old = output.attributes;
-                self.estimate(0.0, write_units(old.as_ref().map_or(0, item_size)));
+                // Billed at the larger of the item before and after; after is at least the
+                // values written.
+                let before = old.as_ref().map_or(0, item_size);
+                let written = item_size(&values);
+                self.estimate(0.0, write_units(before.max(written)));
                 Ok(old)
             }
             Err(error) if is_condition_failure(&error) => {
@@ -376,9 +381,10 @@ impl Db {
         }
     }
 
-    /// Puts and deletes, 25 a request, unprocessed items retried with back-off. Items must
-    /// not repeat a key.
+    /// Puts and deletes, 25 a request (several requests at once), unprocessed items retried
+    /// with back-off. Items must not repeat a key.
     pub async fn batch_write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut requests = Vec::new();
         for chunk in writes.chunks(MAX_BATCH_WRITE) {
             let mut pending = Vec::with_capacity(chunk.len());
             for write in chunk {
@@ -408,33 +414,42 @@ impl Db {
                 };
                 pending.push(request);
             }
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                let output = self
-                    .send(|| {
-                        self.client
-                            .batch_write_item()
-                            .request_items(self.table.as_ref(), pending.clone())
-                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                            .send()
-                    })
-                    .await
-                    .map_err(|error| store_error("BatchWriteItem", error))?;
-                self.report(true, output.consumed_capacity());
-                pending = output
-                    .unprocessed_items
-                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
-                            "DynamoDB left {} writes unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
-                            pending.len()
-                        )));
-                    }
-                    backoff(attempt).await;
+            let db = self.clone();
+            requests.push(async move { db.write_chunk(pending).await });
+        }
+        for result in concurrent::all(requests).await? {
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn write_chunk(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            let output = self
+                .send(|| {
+                    self.client
+                        .batch_write_item()
+                        .request_items(self.table.as_ref(), pending.clone())
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .send()
+                })
+                .await
+                .map_err(|error| store_error("BatchWriteItem", error))?;
+            self.report(true, output.consumed_capacity());
+            pending = output
+                .unprocessed_items
+                .and_then(|mut tables| tables.remove(self.table.as_ref()))
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                attempt += 1;
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(StoreError::Unavailable(format!(
+                        "DynamoDB left {} writes unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
+                        pending.len()
+                    )));
                 }
+                backoff(attempt).await;
             }
         }
         Ok(())
