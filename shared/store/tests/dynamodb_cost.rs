@@ -7,12 +7,12 @@ mod dynamodb_support;
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynamodb_support::faults::Faults;
 use dynamodb_support::{fresh_table, store_on, store_with};
+use pulse_core::{SubjectKind, WorkspaceId};
 use pulse_store::conformance::fixtures::{
     PROFILE, batch, computation, day, ingest, list, member, new_workspace, save,
 };
 use pulse_store::dynamodb::{Consumed, DynamoStore, keys};
 use pulse_store::{SortField, Store};
-use pulse_core::{SubjectKind, WorkspaceId};
 use serde_json::{Value, json};
 
 /// A message id as client libraries make them (a UUID, 36 characters).
@@ -20,7 +20,12 @@ fn message_id(user: usize, n: usize, session: usize) -> String {
     format!("{user:08x}-{session:04x}-4000-8000-{n:012x}")
 }
 
-const EVENTS: [&str; 4] = ["Report Created", "Dashboard Shared", "Invite Sent", "Filter Applied"];
+const EVENTS: [&str; 4] = [
+    "Report Created",
+    "Dashboard Shared",
+    "Invite Sent",
+    "Filter Applied",
+];
 
 /// One call of a B2B product: a track or a page view, inside the user's account.
 fn call(user: usize, n: usize, session: usize, received: &str) -> Value {
@@ -50,7 +55,12 @@ fn server_batch(session: usize, received: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn measured(store: &DynamoStore, acme: &WorkspaceId, received: &str, calls: &[Value]) -> Consumed {
+async fn measured(
+    store: &DynamoStore,
+    acme: &WorkspaceId,
+    received: &str,
+    calls: &[Value],
+) -> Consumed {
     let before = store.estimated();
     let outcome = ingest(store, acme, &batch(received, calls)).await;
     assert_eq!(outcome.stored, calls.len());
@@ -74,9 +84,27 @@ async fn a_session_of_twenty_events_costs_at_most_half_a_write_unit_per_event() 
     let store = store_on(&table);
     let acme = new_workspace(&store, "acme").await;
 
-    let first = measured(&store, &acme, "2026-12-01T10:00:00Z", &session(1, 0, "2026-12-01T10:00:00Z")).await;
-    let later = measured(&store, &acme, "2026-12-01T12:00:00Z", &session(1, 1, "2026-12-01T12:00:00Z")).await;
-    let next_day = measured(&store, &acme, "2026-12-02T10:00:00Z", &session(1, 2, "2026-12-02T10:00:00Z")).await;
+    let first = measured(
+        &store,
+        &acme,
+        "2026-12-01T10:00:00Z",
+        &session(1, 0, "2026-12-01T10:00:00Z"),
+    )
+    .await;
+    let later = measured(
+        &store,
+        &acme,
+        "2026-12-01T12:00:00Z",
+        &session(1, 1, "2026-12-01T12:00:00Z"),
+    )
+    .await;
+    let next_day = measured(
+        &store,
+        &acme,
+        "2026-12-02T10:00:00Z",
+        &session(1, 2, "2026-12-02T10:00:00Z"),
+    )
+    .await;
     let retried = {
         let before = store.estimated();
         let calls = session(1, 2, "2026-12-02T10:00:00Z");
@@ -85,12 +113,22 @@ async fn a_session_of_twenty_events_costs_at_most_half_a_write_unit_per_event() 
         store.estimated().minus(before)
     };
 
-    let first = report("session of 20, a new user (account and membership created)", 20, first);
+    let first = report(
+        "session of 20, a new user (account and membership created)",
+        20,
+        first,
+    );
     let later = report("session of 20, same user, same day", 20, later);
     let next_day = report("session of 20, same user, next day", 20, next_day);
     report("the same session retried (all duplicates)", 20, retried);
-    println!("reported by the server (moto placeholders): {:?}", store.consumed());
-    assert!(first <= 0.5 && later <= 0.5 && next_day <= 0.5, "over 0.5 WU per event");
+    println!(
+        "reported by the server (moto placeholders): {:?}",
+        store.consumed()
+    );
+    assert!(
+        first <= 0.5 && later <= 0.5 && next_day <= 0.5,
+        "over 0.5 WU per event"
+    );
     assert_eq!(retried.write_units, 0.0, "a duplicate batch writes nothing");
 }
 
@@ -100,11 +138,33 @@ async fn a_batch_of_100_calls_over_50_users_costs_at_most_two_write_units_per_ev
     let store = store_on(&table);
     let acme = new_workspace(&store, "acme").await;
 
-    let cold = measured(&store, &acme, "2026-12-01T10:00:00Z", &server_batch(0, "2026-12-01T10:00:00Z")).await;
-    let warm = measured(&store, &acme, "2026-12-01T11:00:00Z", &server_batch(1, "2026-12-01T11:00:00Z")).await;
-    let next_day = measured(&store, &acme, "2026-12-02T10:00:00Z", &server_batch(2, "2026-12-02T10:00:00Z")).await;
+    let cold = measured(
+        &store,
+        &acme,
+        "2026-12-01T10:00:00Z",
+        &server_batch(0, "2026-12-01T10:00:00Z"),
+    )
+    .await;
+    let warm = measured(
+        &store,
+        &acme,
+        "2026-12-01T11:00:00Z",
+        &server_batch(1, "2026-12-01T11:00:00Z"),
+    )
+    .await;
+    let next_day = measured(
+        &store,
+        &acme,
+        "2026-12-02T10:00:00Z",
+        &server_batch(2, "2026-12-02T10:00:00Z"),
+    )
+    .await;
 
-    report("100 calls over 50 new users (10 accounts, 50 memberships made)", 100, cold);
+    report(
+        "100 calls over 50 new users (10 accounts, 50 memberships made)",
+        100,
+        cold,
+    );
     let warm = report("100 calls over the same 50 users, same day", 100, warm);
     let next_day = report("100 calls over the same 50 users, next day", 100, next_day);
     assert!(warm <= 2.0 && next_day <= 2.0, "over 2 WU per event");
@@ -117,7 +177,15 @@ async fn a_busy_account_is_written_only_when_it_changes() {
     let acme = new_workspace(&store, "acme").await;
 
     for round in 0..3 {
-        ingest(&store, &acme, &batch("2026-12-01T12:00:00Z", &server_batch(round, "2026-12-01T12:00:00Z"))).await;
+        ingest(
+            &store,
+            &acme,
+            &batch(
+                "2026-12-01T12:00:00Z",
+                &server_batch(round, "2026-12-01T12:00:00Z"),
+            ),
+        )
+        .await;
     }
 
     let key = keys::account("acme", "account-3");
@@ -150,10 +218,24 @@ async fn batch_requests_stay_within_dynamodbs_limits() {
 
     save(&store, &acme, &computation("2026-12-01", users, vec![])).await;
     let page = store
-        .snapshots(&acme, PROFILE, SubjectKind::Users, day("2026-12-01"), &list(SortField::Id, false, 1000))
+        .snapshots(
+            &acme,
+            PROFILE,
+            SubjectKind::Users,
+            day("2026-12-01"),
+            &list(SortField::Id, false, 1000),
+        )
         .await
         .expect("listing");
-    ingest(&store, &acme, &batch("2026-12-01T12:00:00Z", &server_batch(0, "2026-12-01T12:00:00Z"))).await;
+    ingest(
+        &store,
+        &acme,
+        &batch(
+            "2026-12-01T12:00:00Z",
+            &server_batch(0, "2026-12-01T12:00:00Z"),
+        ),
+    )
+    .await;
 
     assert_eq!(page.items.len(), 120);
     let batches = faults.batches();
@@ -166,8 +248,20 @@ async fn batch_requests_stay_within_dynamodbs_limits() {
     };
     let writes = largest("BatchWriteItem");
     let gets = largest("BatchGetItem");
-    assert!(writes.iter().all(|count| *count <= 25), "BatchWriteItem sizes {writes:?}");
-    assert!(writes.iter().filter(|count| **count == 25).count() >= 5, "120 snapshots and 50 logs were split: {writes:?}");
-    assert!(gets.iter().all(|count| *count <= 100), "BatchGetItem sizes {gets:?}");
-    assert!(gets.contains(&100), "a page of 120 was read in two requests: {gets:?}");
+    assert!(
+        writes.iter().all(|count| *count <= 25),
+        "BatchWriteItem sizes {writes:?}"
+    );
+    assert!(
+        writes.iter().filter(|count| **count == 25).count() >= 5,
+        "120 snapshots and 50 logs were split: {writes:?}"
+    );
+    assert!(
+        gets.iter().all(|count| *count <= 100),
+        "BatchGetItem sizes {gets:?}"
+    );
+    assert!(
+        gets.contains(&100),
+        "a page of 120 was read in two requests: {gets:?}"
+    );
 }

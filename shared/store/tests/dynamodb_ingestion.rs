@@ -23,8 +23,20 @@ fn mixed_batch() -> IngestBatch {
             identify("m01", "u-1", json!({"plan": "pro"}), "2026-12-01T08:00:00Z"),
             track("m02", "u-1", "Report Created", "2026-12-01T09:00:00Z"),
             track("m03", "u-1", "Report Created", "2026-12-02T09:00:00Z"),
-            group("m04", "u-1", "acme-inc", json!({"name": "Acme"}), "2026-12-01T09:30:00Z"),
-            track_in("m05", "u-2", "Invite Sent", "acme-inc", "2026-12-02T10:00:00Z"),
+            group(
+                "m04",
+                "u-1",
+                "acme-inc",
+                json!({"name": "Acme"}),
+                "2026-12-01T09:30:00Z",
+            ),
+            track_in(
+                "m05",
+                "u-2",
+                "Invite Sent",
+                "acme-inc",
+                "2026-12-02T10:00:00Z",
+            ),
             alias("m06", "old-2", "u-2", "2026-12-02T10:01:00Z"),
             json!({"type": "page", "messageId": "m07", "anonymousId": "anon-9",
                    "timestamp": "2026-12-02T11:00:00Z"}),
@@ -88,7 +100,11 @@ async fn crash_then_retry(batch: &IngestBatch, crash: Crash, reference: &Referen
         "{crash:?}: after the retry the data differs from one clean delivery"
     );
     let total = batch.calls.len();
-    assert_eq!(retry.stored + retry.duplicates, total, "{crash:?}: {retry:?}");
+    assert_eq!(
+        retry.stored + retry.duplicates,
+        total,
+        "{crash:?}: {retry:?}"
+    );
     if retry.stored == total {
         assert_eq!(
             retry.changes, reference.outcome.changes,
@@ -112,7 +128,11 @@ async fn crash_then_retry(batch: &IngestBatch, crash: Crash, reference: &Referen
 async fn a_crash_after_any_write_then_a_retry_counts_every_call_once() {
     let batch = mixed_batch();
     let reference = reference(&batch).await;
-    assert!(reference.writes >= 8, "the batch writes {} times", reference.writes);
+    assert!(
+        reference.writes >= 8,
+        "the batch writes {} times",
+        reference.writes
+    );
 
     for at in 1..=reference.writes {
         crash_then_retry(&batch, Crash::BeforeWrite(at), &reference).await;
@@ -129,7 +149,9 @@ async fn a_retry_regrouped_differently_after_a_crash_counts_every_call_once() {
         let clean = store_on(&table);
         let acme = new_workspace(&clean, "acme").await;
         let faults = Faults::crash(Crash::AfterWrite(at));
-        let _ = store_with(&table, &faults).ingest(&acme, whole.clone()).await;
+        let _ = store_with(&table, &faults)
+            .ingest(&acme, whole.clone())
+            .await;
 
         // The client library re-batches: the second half first, then the first half.
         let late = ingest(&clean, &acme, &sub_batch(&whole, 4..8)).await;
@@ -213,9 +235,18 @@ async fn message_ids_deduplicate_across_batches_days_and_clock_skew() {
         (1, 1),
         "m1 is 7 days old and counts again; m4 is 5 days old"
     );
-    assert_eq!(daily_count(&data, "u:u-1", "2026-12-01", "Report Created"), 3);
-    assert_eq!(daily_count(&data, "u:u-1", "2026-12-02", "Report Created"), 0);
-    assert_eq!(daily_count(&data, "u:u-1", "2026-12-03", "Report Created"), 1);
+    assert_eq!(
+        daily_count(&data, "u:u-1", "2026-12-01", "Report Created"),
+        3
+    );
+    assert_eq!(
+        daily_count(&data, "u:u-1", "2026-12-02", "Report Created"),
+        0
+    );
+    assert_eq!(
+        daily_count(&data, "u:u-1", "2026-12-03", "Report Created"),
+        1
+    );
     assert_eq!(lifetime(&data, "u:u-1", "Report Created").count, 4);
     assert_eq!(lifetime(&data, "u:u-1", "Invite Sent").count, 1);
 }
@@ -237,9 +268,16 @@ async fn throttled_writes_are_retried_with_backoff() {
     let outcome = ingest(&store, &acme, &calls).await;
     let data = scoring_data(&store, &acme, "2026-11-01").await;
 
-    assert_eq!(faults.throttled(), 3, "the first three writes were throttled");
+    assert_eq!(
+        faults.throttled(),
+        3,
+        "the first three writes were throttled"
+    );
     assert_eq!(outcome.stored, 2);
-    assert_eq!(daily_count(&data, "u:u-1", "2026-12-01", "Report Created"), 2);
+    assert_eq!(
+        daily_count(&data, "u:u-1", "2026-12-01", "Report Created"),
+        2
+    );
 }
 
 #[tokio::test]
@@ -263,7 +301,11 @@ async fn an_unreachable_dynamodb_is_unavailable() {
         matches!(&result, Err(StoreError::Unavailable(message)) if message.contains("could not be reached")),
         "{result:?}"
     );
-    assert!(started.elapsed().as_secs() < 10, "gave up after {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "gave up after {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -290,7 +332,12 @@ async fn traits_over_the_400_kb_item_limit_are_refused_as_invalid() {
             &acme,
             batch(
                 "2026-12-01T18:00:00Z",
-                &[identify("m1", "u-1", json!({"notes": huge}), "2026-12-01T10:00:00Z")],
+                &[identify(
+                    "m1",
+                    "u-1",
+                    json!({"notes": huge}),
+                    "2026-12-01T10:00:00Z",
+                )],
             ),
         )
         .await;
@@ -308,11 +355,19 @@ async fn a_membership_created_before_a_crash_is_reported_by_the_retry() {
     let acme = new_workspace(&clean, "acme").await;
     let calls = batch(
         "2026-12-01T18:00:00Z",
-        &[track_in("m1", "u-1", "Report Created", "initech", "2026-12-01T10:00:00Z")],
+        &[track_in(
+            "m1",
+            "u-1",
+            "Report Created",
+            "initech",
+            "2026-12-01T10:00:00Z",
+        )],
     );
     // activity, usage, account, membership: the crash loses the membership's answer.
     let faults = Faults::crash(Crash::AfterWrite(4));
-    let _ = store_with(&table, &faults).ingest(&acme, calls.clone()).await;
+    let _ = store_with(&table, &faults)
+        .ingest(&acme, calls.clone())
+        .await;
 
     let retry = ingest(&clean, &acme, &calls).await;
 

@@ -80,10 +80,9 @@ pub fn get_n<T: FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
 pub fn opt_n<T: FromStr>(item: &Item, name: &str) -> Result<Option<T>, StoreError> {
     match item.get(name) {
         None | Some(AttributeValue::Null(_)) => Ok(None),
-        Some(AttributeValue::N(text)) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| StoreError::corrupt(format!("`{name}` is not the number expected: {text}"))),
+        Some(AttributeValue::N(text)) => text.parse().map(Some).map_err(|_| {
+            StoreError::corrupt(format!("`{name}` is not the number expected: {text}"))
+        }),
         Some(other) => Err(StoreError::corrupt(format!(
             "`{name}` is not a number: {other:?}"
         ))),
@@ -162,7 +161,10 @@ pub fn opt_day(item: &Item, name: &str) -> Result<Option<Day>, StoreError> {
         .transpose()
 }
 
-pub fn json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<Option<T>, StoreError> {
+pub fn json<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    name: &str,
+) -> Result<Option<T>, StoreError> {
     opt_s(item, name)?
         .map(|text| {
             serde_json::from_str(text)

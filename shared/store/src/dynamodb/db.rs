@@ -660,9 +660,9 @@ where
                 "ResourceNotFoundException" => StoreError::Unavailable(format!(
                     "{operation}: the DynamoDB table does not exist ({message}); create it (`pulse serve --store dynamodb --create-table`)"
                 )),
-                "ValidationException" => {
-                    StoreError::Invalid(format!("{operation}: DynamoDB refused the request: {message}"))
-                }
+                "ValidationException" => StoreError::Invalid(format!(
+                    "{operation}: DynamoDB refused the request: {message}"
+                )),
                 _ => StoreError::Unavailable(format!("{operation}: {code}: {message}")),
             }
         }

@@ -30,8 +30,7 @@ use super::db::{Condition, Db, QuerySpec, Range, Write, WriteError};
 use super::keys::{self, Key};
 use super::pending::{Fingerprint, Marker, fingerprint};
 use super::records::{
-    AccountItem, ActivityItem, IdentityItem, Lifetime, MembershipItem, UsageItem,
-    message_log_item,
+    AccountItem, ActivityItem, IdentityItem, Lifetime, MembershipItem, UsageItem, message_log_item,
 };
 use crate::error::StoreError;
 use crate::types::{AcceptedCall, DEDUPLICATION_DAYS, IngestBatch, IngestChange, IngestOutcome};
@@ -121,8 +120,7 @@ pub(crate) async fn ingest(
                 conflicts += 1;
                 if conflicts >= MAX_ATTEMPTS {
                     return Err(StoreError::Unavailable(
-                        "other batches keep changing the same identities; retry the request"
-                            .into(),
+                        "other batches keep changing the same identities; retry the request".into(),
                     ));
                 }
                 let ceiling = std::time::Duration::from_millis(10 << conflicts.min(6));
@@ -204,8 +202,11 @@ async fn attempt(
         })
         .collect();
     let no_fingerprints = HashSet::new();
-    let committed_of =
-        |identity: &str| committed_fingerprints.get(identity).unwrap_or(&no_fingerprints);
+    let committed_of = |identity: &str| {
+        committed_fingerprints
+            .get(identity)
+            .unwrap_or(&no_fingerprints)
+    };
 
     // 3a. Activity first: its markers pin each absorbed event to the day it counted on.
     let mut activity_writes = Vec::new();
@@ -633,10 +634,7 @@ async fn apply_accounts(
     let mut changes = Vec::new();
     for (identity, account, at, first_call) in memberships {
         let key = keys::membership(workspace, &identity, account);
-        let current = found
-            .get(&key)
-            .map(MembershipItem::from_item)
-            .transpose()?;
+        let current = found.get(&key).map(MembershipItem::from_item).transpose()?;
         let account_existed = match current {
             None => {
                 let account_existed = existed.get(account).copied().unwrap_or(true);
@@ -699,5 +697,8 @@ fn token(sorted_ids: &[String]) -> String {
         hasher.update([0]);
     }
     let digest = hasher.finalize();
-    digest[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -102,7 +102,10 @@ pub fn workspace_partition(workspace: &str) -> String {
 pub const PROFILE_PREFIX: &str = "PROFILE#";
 
 pub fn profile(workspace: &str, id: &str) -> Key {
-    Key::new(workspace_partition(workspace), format!("{PROFILE_PREFIX}{id}"))
+    Key::new(
+        workspace_partition(workspace),
+        format!("{PROFILE_PREFIX}{id}"),
+    )
 }
 
 // --- identities, memberships, accounts -----------------------------------------------------
@@ -136,10 +139,7 @@ pub fn activity(workspace: &str, identity: &str) -> Key {
 pub fn membership(workspace: &str, identity: &str, account: &str) -> Key {
     Key::new(
         identity_partition(workspace, shard(identity)),
-        format!(
-            "{MEMBERSHIP_PREFIX}{}#{identity}#{account}",
-            identity.len()
-        ),
+        format!("{MEMBERSHIP_PREFIX}{}#{identity}#{account}", identity.len()),
     )
 }
 
@@ -391,7 +391,10 @@ mod tests {
     #[test]
     fn workspaces_and_tenants_never_share_a_partition() {
         assert_ne!(identity("acme", "u:1").pk, identity("acme2", "u:1").pk);
-        assert_ne!(messages("a", "u:1", 5, "t").pk, messages("b", "u:1", 5, "t").pk);
+        assert_ne!(
+            messages("a", "u:1", 5, "t").pk,
+            messages("b", "u:1", 5, "t").pk
+        );
         assert_eq!(workspace("acme").pk, WORKSPACES);
         assert_eq!(profile("acme", "cs").sk, "PROFILE#cs");
     }
@@ -416,22 +419,18 @@ mod tests {
         assert_eq!(chunk.pk, first.pk);
         assert!(chunk.sk.starts_with(&index_prefix(day, SubjectKind::Users)));
         assert_eq!(chunk.sk, "IDX#2026-12-01#users#s1#0003");
-        assert!(!chunk.sk.starts_with(&index_prefix(day, SubjectKind::Accounts)));
+        assert!(
+            !chunk
+                .sk
+                .starts_with(&index_prefix(day, SubjectKind::Accounts))
+        );
     }
 
     #[test]
     fn a_subjects_snapshots_and_spans_share_its_partition() {
         let day = on("2026-12-01");
         let snapshot = snapshot("acme", "cs", 0, SubjectKind::Users, "bob", day);
-        let span = span(
-            "acme",
-            "cs",
-            0,
-            SubjectKind::Users,
-            "bob",
-            "engaged",
-            day,
-        );
+        let span = span("acme", "cs", 0, SubjectKind::Users, "bob", "engaged", day);
         assert_eq!(snapshot.pk, span.pk);
         assert_eq!(snapshot.sk, snapshot_day(day));
         assert_eq!(span.sk, "SPAN#engaged#2026-12-01");

@@ -137,7 +137,11 @@ mod tests {
 
         let bytes = pending.encode();
 
-        assert_eq!(bytes.len(), 2 * 10 + 3 * 16, "one header per acceptance time");
+        assert_eq!(
+            bytes.len(),
+            2 * 10 + 3 * 16,
+            "one header per acceptance time"
+        );
         assert_eq!(Pending::decode(&bytes).unwrap(), pending);
         assert_eq!(Pending::decode(&[]).unwrap(), Pending::default());
         assert!(Pending::decode(&bytes[..bytes.len() - 1]).is_err());
@@ -155,7 +159,10 @@ mod tests {
         assert!(dropped);
         assert_eq!(pending.len(), 1);
         assert!(pending.find(&fingerprint("crashed")).is_some());
-        assert!(!pending.prune(&HashSet::new(), 1_000), "nothing more to drop");
+        assert!(
+            !pending.prune(&HashSet::new(), 1_000),
+            "nothing more to drop"
+        );
     }
 
     #[test]

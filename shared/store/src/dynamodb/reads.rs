@@ -49,7 +49,9 @@ pub(crate) async fn create_workspace(
                 )));
             }
             Err(WriteError::ConditionFailed) => {
-                return Err(StoreError::AlreadyExists("an API key with that hash".into()));
+                return Err(StoreError::AlreadyExists(
+                    "an API key with that hash".into(),
+                ));
             }
             Err(WriteError::Store(error)) => return Err(error),
         }
@@ -99,14 +101,19 @@ pub(crate) async fn key_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKeyReco
     Ok(Some(ApiKeyRecord {
         hash: hash.to_string(),
         workspace: Slug::parse(get_s(&item, "workspace")?).map_err(StoreError::corrupt)?,
-        kind: KeyKind::parse(kind).ok_or_else(|| StoreError::corrupt(format!("key kind {kind}")))?,
+        kind: KeyKind::parse(kind)
+            .ok_or_else(|| StoreError::corrupt(format!("key kind {kind}")))?,
         created_at: time(get_s(&item, "created_at")?)?,
     }))
 }
 
 // --- profiles ------------------------------------------------------------------------------
 
-pub(crate) async fn put_profile(db: &Db, workspace: &str, profile: &Profile) -> Result<(), StoreError> {
+pub(crate) async fn put_profile(
+    db: &Db,
+    workspace: &str,
+    profile: &Profile,
+) -> Result<(), StoreError> {
     let body = serde_json::to_string(profile).expect("profiles serialize");
     let values = HashMap::from([
         (":body".to_string(), s(body)),
@@ -129,7 +136,11 @@ fn profile_from(item: &Item) -> Result<Option<Profile>, StoreError> {
     super::attrs::json(item, "body")
 }
 
-pub(crate) async fn profile(db: &Db, workspace: &str, id: &str) -> Result<Option<Profile>, StoreError> {
+pub(crate) async fn profile(
+    db: &Db,
+    workspace: &str,
+    id: &str,
+) -> Result<Option<Profile>, StoreError> {
     match db.get(&keys::profile(workspace, id)).await? {
         Some(item) => profile_from(&item),
         None => Ok(None),
@@ -226,8 +237,16 @@ pub(crate) async fn scoring_data(
     usage_from: Day,
 ) -> Result<ScoringData, StoreError> {
     let (identity_items, account_items, usage_items) = tokio::try_join!(
-        read_shards(db, |shard| keys::identity_partition(workspace, shard), Range::All),
-        read_shards(db, |shard| keys::account_partition(workspace, shard), Range::All),
+        read_shards(
+            db,
+            |shard| keys::identity_partition(workspace, shard),
+            Range::All
+        ),
+        read_shards(
+            db,
+            |shard| keys::account_partition(workspace, shard),
+            Range::All
+        ),
         read_shards(
             db,
             |shard| keys::usage_partition(workspace, shard),
@@ -240,25 +259,31 @@ pub(crate) async fn scoring_data(
         match super::attrs::opt_s(item, keys::ENTITY)? {
             Some(entity::IDENTITY) => {
                 let identity = IdentityItem::from_item(item)?;
-                let entry = records
-                    .entry(identity.identity.clone())
-                    .or_insert_with(|| IdentityRecord {
-                        key: identity.identity.clone(),
-                        ..Default::default()
-                    });
+                let entry =
+                    records
+                        .entry(identity.identity.clone())
+                        .or_insert_with(|| IdentityRecord {
+                            key: identity.identity.clone(),
+                            ..Default::default()
+                        });
                 entry.traits = identity.traits;
                 entry.linked_to = identity.linked_to;
             }
             Some(entity::ACTIVITY) => {
                 let activity = ActivityItem::from_item(item)?;
-                let entry = records
-                    .entry(activity.identity.clone())
-                    .or_insert_with(|| IdentityRecord {
-                        key: activity.identity.clone(),
-                        ..Default::default()
-                    });
-                entry.first_seen = activity.first_seen.and_then(DateTime::from_timestamp_millis);
-                entry.last_event = activity.last_event.and_then(DateTime::from_timestamp_millis);
+                let entry =
+                    records
+                        .entry(activity.identity.clone())
+                        .or_insert_with(|| IdentityRecord {
+                            key: activity.identity.clone(),
+                            ..Default::default()
+                        });
+                entry.first_seen = activity
+                    .first_seen
+                    .and_then(DateTime::from_timestamp_millis);
+                entry.last_event = activity
+                    .last_event
+                    .and_then(DateTime::from_timestamp_millis);
                 entry.event_days = activity.days.iter().copied().collect();
                 for (event, life) in activity.lifetime {
                     data.lifetime.push(LifetimeUsage {
@@ -272,8 +297,8 @@ pub(crate) async fn scoring_data(
             }
             Some(entity::MEMBERSHIP) => {
                 let membership = MembershipItem::from_item(item)?;
-                let joined_at = DateTime::from_timestamp_millis(membership.joined_ms)
-                    .ok_or_else(|| {
+                let joined_at =
+                    DateTime::from_timestamp_millis(membership.joined_ms).ok_or_else(|| {
                         StoreError::corrupt(format!("membership time {}", membership.joined_ms))
                     })?;
                 let entry = records
@@ -324,17 +349,32 @@ const SCAN_SEGMENTS: i32 = 4;
 pub(crate) async fn purge_message_ids(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let before_ms = before.timestamp_millis();
     let values = HashMap::from([
-        (":messages".to_string(), AttributeValue::S(entity::MESSAGES.into())),
-        (":activity".to_string(), AttributeValue::S(entity::ACTIVITY.into())),
-        (":usage".to_string(), AttributeValue::S(entity::USAGE.into())),
-        (":identity".to_string(), AttributeValue::S(entity::IDENTITY.into())),
+        (
+            ":messages".to_string(),
+            AttributeValue::S(entity::MESSAGES.into()),
+        ),
+        (
+            ":activity".to_string(),
+            AttributeValue::S(entity::ACTIVITY.into()),
+        ),
+        (
+            ":usage".to_string(),
+            AttributeValue::S(entity::USAGE.into()),
+        ),
+        (
+            ":identity".to_string(),
+            AttributeValue::S(entity::IDENTITY.into()),
+        ),
     ]);
     let filter = "et IN (:messages, :activity, :usage, :identity)";
     let scans = (0..SCAN_SEGMENTS)
         .map(|segment| {
             let db = db.clone();
             let values = values.clone();
-            async move { db.scan_segment(segment, SCAN_SEGMENTS, filter, values).await }
+            async move {
+                db.scan_segment(segment, SCAN_SEGMENTS, filter, values)
+                    .await
+            }
         })
         .collect();
     let mut purged: HashSet<(String, String)> = HashSet::new();
@@ -418,7 +458,10 @@ async fn forget_markers_once(db: &Db, item: &Item, before_ms: i64) -> Result<boo
             (record.to_item(&workspace), record.version, record.size)
         }
     };
-    match db.put(rewritten, Condition::Version(version), old_size).await {
+    match db
+        .put(rewritten, Condition::Version(version), old_size)
+        .await
+    {
         Ok(()) => Ok(true),
         Err(WriteError::ConditionFailed) => Ok(false),
         Err(WriteError::Store(error)) => Err(error),

@@ -406,9 +406,15 @@ mod tests {
         assert_eq!(back.days, activity.days);
         assert_eq!(back.lifetime, activity.lifetime);
         assert_eq!(back.pending, activity.pending);
-        assert_eq!((back.first_seen, back.last_event), (activity.first_seen, activity.last_event));
+        assert_eq!(
+            (back.first_seen, back.last_event),
+            (activity.first_seen, activity.last_event)
+        );
         assert_eq!(back.version, 1, "written items carry the next version");
-        assert!(item_size(&item) < 300, "a small activity stays far under 1 KB");
+        assert!(
+            item_size(&item) < 300,
+            "a small activity stays far under 1 KB"
+        );
     }
 
     #[test]

@@ -110,7 +110,10 @@ pub(crate) async fn save_computation(
     let save = new_save_id();
     let mut computation_item = item(&results.computation(day), entity::COMPUTATION);
     computation_item.insert("day".into(), s(day.to_string()));
-    computation_item.insert("computed_at".into(), s(computation.computed_at.to_rfc3339()));
+    computation_item.insert(
+        "computed_at".into(),
+        s(computation.computed_at.to_rfc3339()),
+    );
     if let Some(p90) = computation.p90 {
         computation_item.insert("p90".into(), n(p90));
     }
@@ -183,8 +186,16 @@ pub(crate) async fn save_computation(
     Ok(transitions)
 }
 
-fn snapshot_item(results: &Results, kind: SubjectKind, day: Day, snapshot: &StoredSnapshot) -> Item {
-    let mut record = item(&results.snapshot(kind, &snapshot.subject, day), entity::SNAPSHOT);
+fn snapshot_item(
+    results: &Results,
+    kind: SubjectKind,
+    day: Day,
+    snapshot: &StoredSnapshot,
+) -> Item {
+    let mut record = item(
+        &results.snapshot(kind, &snapshot.subject, day),
+        entity::SNAPSHOT,
+    );
     record.insert("subject".into(), s(&snapshot.subject));
     record.insert("day".into(), s(day.to_string()));
     record.insert("body".into(), s(&snapshot.body));
@@ -216,12 +227,8 @@ async fn record_spans(
     day: Day,
     snapshots: &[StoredSnapshot],
 ) -> Result<Vec<SegmentTransition>, StoreError> {
-    let pointer_key = keys::span_state(
-        results.workspace,
-        results.profile,
-        results.generation,
-        kind,
-    );
+    let pointer_key =
+        keys::span_state(results.workspace, results.profile, results.generation, kind);
     let state = read_span_state(db, results, kind).await?;
     let now: BTreeSet<(&str, &str)> = snapshots
         .iter()
@@ -255,7 +262,9 @@ async fn record_spans(
             // An earlier save of this day closed it; this one finds it in again.
             (true, Some(_)) => {
                 *left = None;
-                writes.push(Write::Put(span_item(results, kind, segment, subject, *entered, None)));
+                writes.push(Write::Put(span_item(
+                    results, kind, segment, subject, *entered, None,
+                )));
             }
             (false, None) if *entered == day => {
                 writes.push(Write::Delete(keys::span(
@@ -287,11 +296,14 @@ async fn record_spans(
         open.remove(&key);
     }
     for (segment, subject) in now {
-        let key = (segment.to_string(), subject.to_string());
-        if !open.contains_key(&key) {
-            writes.push(Write::Put(span_item(results, kind, segment, subject, day, None)));
+        if let std::collections::btree_map::Entry::Vacant(entry) =
+            open.entry((segment.to_string(), subject.to_string()))
+        {
+            writes.push(Write::Put(span_item(
+                results, kind, segment, subject, day, None,
+            )));
             transitions.push(transition(segment, subject, true));
-            open.insert(key, (day, None));
+            entry.insert((day, None));
         }
     }
     db.batch_write(writes).await?;
@@ -350,12 +362,8 @@ async fn read_span_state(
     results: &Results<'_>,
     kind: SubjectKind,
 ) -> Result<Vec<SpanRow>, StoreError> {
-    let pointer_key = keys::span_state(
-        results.workspace,
-        results.profile,
-        results.generation,
-        kind,
-    );
+    let pointer_key =
+        keys::span_state(results.workspace, results.profile, results.generation, kind);
     let Some(pointer) = db.get(&pointer_key).await? else {
         return Ok(Vec::new());
     };
@@ -376,9 +384,9 @@ async fn read_span_state(
     let found = db.batch_get(&chunk_keys).await?;
     let mut rows = Vec::new();
     for key in &chunk_keys {
-        let chunk = found
-            .get(key)
-            .ok_or_else(|| StoreError::corrupt(format!("span state chunk {} is missing", key.sk)))?;
+        let chunk = found.get(key).ok_or_else(|| {
+            StoreError::corrupt(format!("span state chunk {} is missing", key.sk))
+        })?;
         if let Some(data) = attrs::opt_b(chunk, "data")? {
             rows.extend(chunks::decode::<SpanRow>(data)?);
         }
@@ -446,7 +454,11 @@ async fn latest_in(db: &Db, results: &Results<'_>) -> Result<Option<Day>, StoreE
         .transpose()
 }
 
-pub(crate) async fn latest_day(db: &Db, workspace: &str, profile: &str) -> Result<Option<Day>, StoreError> {
+pub(crate) async fn latest_day(
+    db: &Db,
+    workspace: &str,
+    profile: &str,
+) -> Result<Option<Day>, StoreError> {
     let results = Results::of(db, workspace, profile).await?;
     latest_in(db, &results).await
 }
@@ -564,7 +576,8 @@ pub(crate) async fn snapshots(
         .collect();
     sort_rows(&mut rows, query.sort.field, query.sort.descending);
     let page: Vec<&Row> = rows.iter().skip(offset).take(query.limit).collect();
-    let next_cursor = (rows.len() > offset + query.limit).then(|| encode_offset_cursor(offset + query.limit));
+    let next_cursor =
+        (rows.len() > offset + query.limit).then(|| encode_offset_cursor(offset + query.limit));
     let keys: Vec<Key> = page
         .iter()
         .map(|row| results.snapshot(kind, &row.subject, day))
@@ -574,7 +587,9 @@ pub(crate) async fn snapshots(
     for key in &keys {
         match found.get(key) {
             Some(item) => items.push(body(item)?),
-            None => tracing::warn!(key = %key.pk, "a listed snapshot is missing (the day is being replaced)"),
+            None => {
+                tracing::warn!(key = %key.pk, "a listed snapshot is missing (the day is being replaced)")
+            }
         }
     }
     Ok(Page { items, next_cursor })
@@ -588,7 +603,10 @@ fn sort_rows(rows: &mut [Row], field: SortField, descending: bool) {
             SortField::ScoreChange => row.keys.score_change,
             SortField::Activation => row.keys.activation,
             SortField::Frequency => Some(row.keys.frequency),
-            SortField::LastSeen => row.keys.last_seen.map(|time| time.timestamp_millis() as f64),
+            SortField::LastSeen => row
+                .keys
+                .last_seen
+                .map(|time| time.timestamp_millis() as f64),
             SortField::Id => None,
         }
     };
@@ -742,14 +760,14 @@ pub(crate) async fn delete_generation(
             if sort.starts_with("IDX#") && sort.contains(&format!("#{}#", kind.as_str())) {
                 subjects.extend(index_rows(item)?.into_iter().map(|row| (kind, row.subject)));
             }
-            if sort.starts_with(&keys::span_state_prefix(kind)) {
-                if let Some(data) = attrs::opt_b(item, "data")? {
-                    subjects.extend(
-                        chunks::decode::<SpanRow>(data)?
-                            .into_iter()
-                            .map(|row| (kind, row.subject)),
-                    );
-                }
+            if sort.starts_with(&keys::span_state_prefix(kind))
+                && let Some(data) = attrs::opt_b(item, "data")?
+            {
+                subjects.extend(
+                    chunks::decode::<SpanRow>(data)?
+                        .into_iter()
+                        .map(|row| (kind, row.subject)),
+                );
             }
         }
     }

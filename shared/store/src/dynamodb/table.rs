@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 
 use super::db::store_error;
@@ -15,7 +15,8 @@ use crate::error::StoreError;
 
 /// Creates the table (or finds it already there) and waits until it is active, with TTL on.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
-    let invalid = |error: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(error.to_string());
+    let invalid =
+        |error: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(error.to_string());
     let attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)

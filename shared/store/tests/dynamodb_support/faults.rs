@@ -147,12 +147,16 @@ impl Intercept for Faults {
         let throttle = self
             .state
             .throttle_next_writes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok();
         if throttle {
             // Sent as an operation moto refuses; its answer becomes a throttling error below.
             let request = context.request_mut();
-            request.headers_mut().insert("x-amz-target", UNKNOWN_OPERATION);
+            request
+                .headers_mut()
+                .insert("x-amz-target", UNKNOWN_OPERATION);
             request.headers_mut().insert("content-length", "2");
             *request.body_mut() = "{}".into();
             return Ok(());
