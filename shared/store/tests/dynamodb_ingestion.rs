@@ -387,3 +387,41 @@ async fn a_membership_created_before_a_crash_is_reported_by_the_retry() {
         "the alert-worthy changes are not lost with the crashed attempt"
     );
 }
+
+#[tokio::test]
+async fn ids_purged_inside_the_window_count_again_in_full() {
+    let (_, table) = fresh_table("purge").await;
+    let store = store_on(&table);
+    let acme = new_workspace(&store, "acme").await;
+    let calls = batch(
+        "2026-11-01T12:00:00Z",
+        &[
+            track("m1", "u-1", "Report Created", "2026-11-01T10:00:00Z"),
+            track("m2", "u-1", "Report Created", "2026-11-01T11:00:00Z"),
+        ],
+    );
+    ingest(&store, &acme, &calls).await;
+
+    let purged = store
+        .purge_message_ids(pulse_store::conformance::fixtures::at(
+            "2026-11-03T00:00:00Z",
+        ))
+        .await
+        .expect("purging");
+    let again = ingest(
+        &store,
+        &acme,
+        &pulse_store::conformance::fixtures::received_later(&calls, 3),
+    )
+    .await;
+    let data = scoring_data(&store, &acme, "2026-10-01").await;
+
+    assert_eq!(purged, 2);
+    assert_eq!(again.stored, 2);
+    assert_eq!(
+        daily_count(&data, "u:u-1", "2026-11-01", "Report Created"),
+        4,
+        "the purge also dropped the markers that would have held the calls back"
+    );
+    assert_eq!(lifetime(&data, "u:u-1", "Report Created").count, 4);
+}

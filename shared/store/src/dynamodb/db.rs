@@ -563,42 +563,36 @@ impl Db {
         }
     }
 
-    /// One segment of a parallel Scan (background work only), across pages.
-    pub async fn scan_segment(
+    /// One page of one segment of a parallel Scan (background work only): its items and
+    /// where the next page starts (`None` at the end).
+    pub async fn scan_page(
         &self,
         segment: i32,
         total: i32,
         filter: &str,
-        values: HashMap<String, AttributeValue>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let output = self
-                .send(|| {
-                    self.client
-                        .scan()
-                        .table_name(self.table.as_ref())
-                        .segment(segment)
-                        .total_segments(total)
-                        .filter_expression(filter)
-                        .set_expression_attribute_values(Some(values.clone()))
-                        .consistent_read(true)
-                        .set_exclusive_start_key(start.clone())
-                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                        .send()
-                })
-                .await
-                .map_err(|error| store_error("Scan", error))?;
-            self.report(false, output.consumed_capacity());
-            let page = output.items.unwrap_or_default();
-            self.estimate(read_units(page.iter().map(item_size).sum()), 0.0);
-            items.extend(page);
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        values: &HashMap<String, AttributeValue>,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let output = self
+            .send(|| {
+                self.client
+                    .scan()
+                    .table_name(self.table.as_ref())
+                    .segment(segment)
+                    .total_segments(total)
+                    .filter_expression(filter)
+                    .set_expression_attribute_values(Some(values.clone()))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.clone())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await
+            .map_err(|error| store_error("Scan", error))?;
+        self.report(false, output.consumed_capacity());
+        let page = output.items.unwrap_or_default();
+        self.estimate(read_units(page.iter().map(item_size).sum()), 0.0);
+        Ok((page, output.last_evaluated_key))
     }
 }
 

@@ -17,10 +17,12 @@ mod results;
 mod table;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use chrono::{DateTime, Utc};
 use pulse_core::records::ScoringData;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
@@ -34,6 +36,9 @@ use crate::types::{
     SegmentSpan, SegmentTransition, Workspace,
 };
 
+/// How long one request attempt may take when the client sets no limit.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The Store port on a DynamoDB table (see the crate README for the design).
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -42,15 +47,29 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// A store on `table` through `client`. The adapter retries throttling, 5xx and network
-    /// errors itself (bounded, with back-off), so the client's own retries are turned off.
+    /// errors itself (bounded, with back-off), so the client's own retries are turned off;
+    /// a request attempt that hangs is abandoned after 20 s unless the client sets its own
+    /// limit.
     pub fn new(client: Client, table: &str) -> DynamoStore {
-        let config = client
+        let timeouts = client
+            .config()
+            .timeout_config()
+            .cloned()
+            .unwrap_or_else(|| TimeoutConfig::builder().build());
+        let mut config = client
             .config()
             .to_builder()
-            .retry_config(RetryConfig::disabled())
-            .build();
+            .retry_config(RetryConfig::disabled());
+        if timeouts.operation_attempt_timeout().is_none() {
+            config = config.timeout_config(
+                timeouts
+                    .to_builder()
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .build(),
+            );
+        }
         DynamoStore {
-            db: Db::new(Client::from_conf(config), table),
+            db: Db::new(Client::from_conf(config.build()), table),
         }
     }
 

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use pulse_core::records::{
     AccountRecord, DailyUsage, IdentityRecord, LifetimeUsage, Membership, ScoringData,
@@ -344,65 +343,56 @@ pub(crate) async fn scoring_data(
 const SCAN_SEGMENTS: i32 = 4;
 
 /// Forgets message ids accepted before `before`, in every workspace: deletes their log
-/// items and the pending markers that would still hold their calls back. A full-table
-/// Scan: on AWS the TTL on `expires_at` does this for free, so schedule it rarely if at all.
+/// items and the pending markers that would still hold their calls back, page by page.
+/// Returns the number of ids in the deleted log items. A full-table Scan: on AWS the TTL on
+/// `expires_at` does this for free, so schedule it rarely if at all.
 pub(crate) async fn purge_message_ids(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let before_ms = before.timestamp_millis();
-    let values = HashMap::from([
-        (
-            ":messages".to_string(),
-            AttributeValue::S(entity::MESSAGES.into()),
-        ),
-        (
-            ":activity".to_string(),
-            AttributeValue::S(entity::ACTIVITY.into()),
-        ),
-        (
-            ":usage".to_string(),
-            AttributeValue::S(entity::USAGE.into()),
-        ),
-        (
-            ":identity".to_string(),
-            AttributeValue::S(entity::IDENTITY.into()),
-        ),
-    ]);
-    let filter = "et IN (:messages, :activity, :usage, :identity)";
-    let scans = (0..SCAN_SEGMENTS)
+    let segments = (0..SCAN_SEGMENTS)
         .map(|segment| {
             let db = db.clone();
-            let values = values.clone();
-            async move {
-                db.scan_segment(segment, SCAN_SEGMENTS, filter, values)
-                    .await
-            }
+            async move { purge_segment(&db, segment, before_ms).await }
         })
         .collect();
-    let mut purged: HashSet<(String, String)> = HashSet::new();
-    let mut kept: HashSet<(String, String)> = HashSet::new();
-    let mut deletes = Vec::new();
-    let mut stale = Vec::new();
-    for items in concurrent::all(scans).await? {
-        for item in items? {
+    let mut purged = 0;
+    for count in concurrent::all(segments).await? {
+        purged += count?;
+    }
+    Ok(purged)
+}
+
+async fn purge_segment(db: &Db, segment: i32, before_ms: i64) -> Result<u64, StoreError> {
+    let values = HashMap::from([
+        (":messages".to_string(), s(entity::MESSAGES)),
+        (":activity".to_string(), s(entity::ACTIVITY)),
+        (":usage".to_string(), s(entity::USAGE)),
+        (":identity".to_string(), s(entity::IDENTITY)),
+    ]);
+    let filter = "et IN (:messages, :activity, :usage, :identity)";
+    let mut purged = 0;
+    let mut start = None;
+    loop {
+        let (items, next) = db
+            .scan_page(segment, SCAN_SEGMENTS, filter, &values, start)
+            .await?;
+        let mut deletes = Vec::new();
+        for item in items {
             if super::attrs::opt_s(&item, keys::ENTITY)? != Some(entity::MESSAGES) {
-                stale.push(item);
+                forget_markers(db, item, before_ms).await?;
                 continue;
             }
-            let workspace = get_s(&item, "ws")?.to_string();
             let accepted: i64 = super::attrs::get_n(&item, "at")?;
-            let ids = strings(&item, "ids")?;
             if accepted < before_ms {
+                purged += strings(&item, "ids")?.len() as u64;
                 deletes.push(Write::Delete(super::attrs::key_of(&item)?));
-                purged.extend(ids.into_iter().map(|id| (workspace.clone(), id)));
-            } else {
-                kept.extend(ids.into_iter().map(|id| (workspace.clone(), id)));
             }
         }
+        db.batch_write(deletes).await?;
+        match next {
+            Some(next) => start = Some(next),
+            None => return Ok(purged),
+        }
     }
-    db.batch_write(deletes).await?;
-    for item in stale {
-        forget_markers(db, item, before_ms).await?;
-    }
-    Ok(purged.difference(&kept).count() as u64)
 }
 
 /// Drops an aggregate's pending markers accepted before `before_ms`, re-reading it when a
