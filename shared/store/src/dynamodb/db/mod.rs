@@ -1,11 +1,10 @@
 //! The requests the adapter makes, each with its retry policy and capacity accounting:
 //! throttling, 5xx and network errors are retried with bounded exponential back-off and
-//! full jitter; `UnprocessedItems`/`UnprocessedKeys` likewise; BatchWriteItem is split at 25
-//! items and BatchGetItem at 100 keys (DynamoDB's limits, which moto does not enforce);
-//! Query and Scan follow `LastEvaluatedKey` across 1 MB pages. Whatever still fails becomes
-//! a [`StoreError`] carrying the service's message, never an SDK type.
+//! full jitter. Single-item requests and transactions are here; batches in [`batch`],
+//! Query and Scan in [`query`]. Whatever still fails becomes a [`StoreError`] carrying the
+//! service's message, never an SDK type.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,13 +12,17 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, DeleteRequest, KeysAndAttributes, PutRequest,
-    ReturnConsumedCapacity, Select, TransactWriteItem, WriteRequest,
+    AttributeValue, ConsumedCapacity, ReturnConsumedCapacity, TransactWriteItem,
 };
 
-use super::attrs::{Item, item_size, key_item, key_of, read_units, write_units};
-use super::concurrent;
+mod batch;
+mod query;
+
+pub use query::{QuerySpec, Range};
+
+use super::attrs::{Item, item_size, key_item, read_units, write_units};
 use super::keys::{self, Key};
 use crate::error::StoreError;
 
@@ -97,37 +100,6 @@ pub enum WriteError {
 impl From<StoreError> for WriteError {
     fn from(error: StoreError) -> Self {
         WriteError::Store(error)
-    }
-}
-
-/// A sort-key condition of a Query.
-#[derive(Clone, Debug)]
-pub enum Range {
-    All,
-    Prefix(String),
-    From(String),
-    Between(String, String),
-}
-
-#[derive(Clone, Debug)]
-pub struct QuerySpec {
-    pub pk: String,
-    pub range: Range,
-    /// Query GSI1 instead of the table (always eventually consistent).
-    pub on_gsi1: bool,
-    pub newest_first: bool,
-    pub limit: Option<usize>,
-}
-
-impl QuerySpec {
-    pub fn table(pk: impl Into<String>, range: Range) -> QuerySpec {
-        QuerySpec {
-            pk: pk.into(),
-            range,
-            on_gsi1: false,
-            newest_first: false,
-            limit: None,
-        }
     }
 }
 
@@ -238,70 +210,6 @@ impl Db {
         Ok(item)
     }
 
-    /// Reads many items (strongly consistent), 100 keys a request, unprocessed keys retried.
-    pub async fn batch_get(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, StoreError> {
-        let unique: Vec<&Key> = {
-            let mut seen = HashSet::new();
-            keys.iter().filter(|key| seen.insert(*key)).collect()
-        };
-        let mut found = HashMap::new();
-        for chunk in unique.chunks(MAX_BATCH_GET) {
-            let mut pending: Vec<Item> = chunk.iter().map(|key| key_item(key)).collect();
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending.clone()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|error| StoreError::Invalid(error.to_string()))?;
-                let output = self
-                    .send(|| {
-                        self.client
-                            .batch_get_item()
-                            .request_items(self.table.as_ref(), request.clone())
-                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                            .send()
-                    })
-                    .await
-                    .map_err(|error| store_error("BatchGetItem", error))?;
-                self.report(false, output.consumed_capacity());
-                let returned = output
-                    .responses
-                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
-                    .unwrap_or_default();
-                let unprocessed = output
-                    .unprocessed_keys
-                    .and_then(|mut tables| tables.remove(self.table.as_ref()))
-                    .map(|request| request.keys)
-                    .unwrap_or_default();
-                let misses = pending.len() - returned.len() - unprocessed.len();
-                self.estimate(
-                    returned
-                        .iter()
-                        .map(|item| read_units(item_size(item)))
-                        .sum::<f64>()
-                        + misses as f64,
-                    0.0,
-                );
-                for item in returned {
-                    found.insert(key_of(&item)?, item);
-                }
-                pending = unprocessed;
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
-                            "DynamoDB left {} keys unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
-                            pending.len()
-                        )));
-                    }
-                    backoff(attempt).await;
-                }
-            }
-        }
-        Ok(found)
-    }
-
     /// Writes an item whole under a condition; `old_size` is the size of the item it
     /// replaces (0 when new), for the capacity estimate.
     pub async fn put(
@@ -381,80 +289,6 @@ impl Db {
         }
     }
 
-    /// Puts and deletes, 25 a request (several requests at once), unprocessed items retried
-    /// with back-off. Items must not repeat a key.
-    pub async fn batch_write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let mut requests = Vec::new();
-        for chunk in writes.chunks(MAX_BATCH_WRITE) {
-            let mut pending = Vec::with_capacity(chunk.len());
-            for write in chunk {
-                let request = match write {
-                    Write::Put(item) => {
-                        self.estimate(0.0, write_units(item_size(item)) + gsi_units(item));
-                        WriteRequest::builder()
-                            .put_request(
-                                PutRequest::builder()
-                                    .set_item(Some(item.clone()))
-                                    .build()
-                                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
-                            )
-                            .build()
-                    }
-                    Write::Delete(key) => {
-                        self.estimate(0.0, 1.0);
-                        WriteRequest::builder()
-                            .delete_request(
-                                DeleteRequest::builder()
-                                    .set_key(Some(key_item(key)))
-                                    .build()
-                                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
-                            )
-                            .build()
-                    }
-                };
-                pending.push(request);
-            }
-            let db = self.clone();
-            requests.push(async move { db.write_chunk(pending).await });
-        }
-        for result in concurrent::all(requests).await? {
-            result?;
-        }
-        Ok(())
-    }
-
-    async fn write_chunk(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        while !pending.is_empty() {
-            let output = self
-                .send(|| {
-                    self.client
-                        .batch_write_item()
-                        .request_items(self.table.as_ref(), pending.clone())
-                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                        .send()
-                })
-                .await
-                .map_err(|error| store_error("BatchWriteItem", error))?;
-            self.report(true, output.consumed_capacity());
-            pending = output
-                .unprocessed_items
-                .and_then(|mut tables| tables.remove(self.table.as_ref()))
-                .unwrap_or_default();
-            if !pending.is_empty() {
-                attempt += 1;
-                if attempt >= MAX_ATTEMPTS {
-                    return Err(StoreError::Unavailable(format!(
-                        "DynamoDB left {} writes unprocessed after {MAX_ATTEMPTS} attempts (throttled): retry later",
-                        pending.len()
-                    )));
-                }
-                backoff(attempt).await;
-            }
-        }
-        Ok(())
-    }
-
     /// All-or-nothing puts (at most 100). `Err(ConditionFailed)` when any condition failed.
     pub async fn transact_put(&self, puts: Vec<(Item, Condition)>) -> Result<(), WriteError> {
         if puts.len() > MAX_TRANSACT_ITEMS {
@@ -492,8 +326,9 @@ impl Db {
             }
             Err(error) => {
                 let conditional = matches!(&error, SdkError::ServiceError(context)
-                    if context.err().code() == Some("TransactionCanceledException")
-                        && format!("{:?}", context.err()).contains("ConditionalCheckFailed"));
+                    if matches!(context.err(), TransactWriteItemsError::TransactionCanceledException(cancelled)
+                        if cancelled.cancellation_reasons().iter().any(|reason|
+                            reason.code() == Some("ConditionalCheckFailed"))));
                 if conditional {
                     Err(WriteError::ConditionFailed)
                 } else {
@@ -501,98 +336,6 @@ impl Db {
                 }
             }
         }
-    }
-
-    /// Every item of a Query, across pages (strongly consistent on the table).
-    pub async fn query(&self, spec: &QuerySpec) -> Result<Vec<Item>, StoreError> {
-        let partition = if spec.on_gsi1 { keys::GSI1PK } else { keys::PK };
-        let sort = if spec.on_gsi1 { keys::GSI1SK } else { keys::SK };
-        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(spec.pk.clone()))]);
-        let mut expression = format!("{partition} = :pk");
-        match &spec.range {
-            Range::All => {}
-            Range::Prefix(prefix) => {
-                expression.push_str(&format!(" AND begins_with({sort}, :a)"));
-                values.insert(":a".into(), AttributeValue::S(prefix.clone()));
-            }
-            Range::From(from) => {
-                expression.push_str(&format!(" AND {sort} >= :a"));
-                values.insert(":a".into(), AttributeValue::S(from.clone()));
-            }
-            Range::Between(from, to) => {
-                expression.push_str(&format!(" AND {sort} BETWEEN :a AND :b"));
-                values.insert(":a".into(), AttributeValue::S(from.clone()));
-                values.insert(":b".into(), AttributeValue::S(to.clone()));
-            }
-        }
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page_limit = spec
-                .limit
-                .map(|limit| (limit - items.len()).min(i32::MAX as usize) as i32);
-            let output = self
-                .send(|| {
-                    self.client
-                        .query()
-                        .table_name(self.table.as_ref())
-                        .set_index_name(spec.on_gsi1.then(|| keys::GSI1.to_string()))
-                        .key_condition_expression(&expression)
-                        .set_expression_attribute_values(Some(values.clone()))
-                        .consistent_read(!spec.on_gsi1)
-                        .scan_index_forward(!spec.newest_first)
-                        .set_limit(page_limit)
-                        .set_exclusive_start_key(start.clone())
-                        .select(Select::AllAttributes)
-                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                        .send()
-                })
-                .await
-                .map_err(|error| store_error("Query", error))?;
-            self.report(false, output.consumed_capacity());
-            let page = output.items.unwrap_or_default();
-            let bytes: usize = page.iter().map(item_size).sum();
-            let factor = if spec.on_gsi1 { 0.5 } else { 1.0 };
-            self.estimate(factor * read_units(bytes), 0.0);
-            items.extend(page);
-            start = output.last_evaluated_key;
-            let full = spec.limit.is_some_and(|limit| items.len() >= limit);
-            if start.is_none() || full {
-                return Ok(items);
-            }
-        }
-    }
-
-    /// One page of one segment of a parallel Scan (background work only): its items and
-    /// where the next page starts (`None` at the end).
-    pub async fn scan_page(
-        &self,
-        segment: i32,
-        total: i32,
-        filter: &str,
-        values: &HashMap<String, AttributeValue>,
-        start: Option<Item>,
-    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
-        let output = self
-            .send(|| {
-                self.client
-                    .scan()
-                    .table_name(self.table.as_ref())
-                    .segment(segment)
-                    .total_segments(total)
-                    .filter_expression(filter)
-                    .set_expression_attribute_values(Some(values.clone()))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.clone())
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-            })
-            .await
-            .map_err(|error| store_error("Scan", error))?;
-        self.report(false, output.consumed_capacity());
-        let page = output.items.unwrap_or_default();
-        self.estimate(read_units(page.iter().map(item_size).sum()), 0.0);
-        Ok((page, output.last_evaluated_key))
     }
 }
 
