@@ -36,7 +36,13 @@ pub enum Command {
     /// Apply and list scoring profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Recompute scores and segments now.
+    /// Apply and list custom segments.
+    #[command(subcommand)]
+    Segment(SegmentCommand),
+    /// Apply and list alert rules; see what was sent to Slack.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Recompute scores and segments now (and raise the alerts that follow).
     Recompute(RecomputeArgs),
     /// Import Segment calls from a JSON Lines file (one call per line). Safe to repeat.
     Import(ImportArgs),
@@ -127,6 +133,49 @@ pub enum ProfileCommand {
     },
     /// List the workspace's profiles.
     List {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SegmentCommand {
+    /// Validate and save a custom segment file (YAML or JSON: id, name, kind, profile, rule).
+    Apply {
+        /// The segment file.
+        file: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// List the workspace's custom segments.
+    List {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertCommand {
+    /// Validate and save an alert rule file (YAML or JSON: id, profile, scope, trigger, where, channel, cooldown).
+    Apply {
+        /// The alert rule file.
+        file: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// List the workspace's alert rules.
+    List {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// The latest alerts and what happened to them (delivered, retrying, failed, logged).
+    Deliveries {
+        /// Only alerts with this status: pending, delivered, retrying, failed, logged.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
         #[command(flatten)]
         target: TargetArgs,
     },

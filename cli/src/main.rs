@@ -14,8 +14,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde_json::json;
 
-use crate::cli::{Cli, Command, ProfileCommand, WorkspaceCommand};
+use crate::cli::{AlertCommand, Cli, Command, ProfileCommand, SegmentCommand, WorkspaceCommand};
 use crate::target::{Target, explain, open_local};
+use pulse_core::DefinitionKind;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -99,11 +100,41 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Segment(SegmentCommand::Apply { file, target }) => {
+            apply_definition(DefinitionKind::Segment, &file, &target).await
+        }
+        Command::Segment(SegmentCommand::List { target }) => {
+            list_definitions(DefinitionKind::Segment, &target).await
+        }
+        Command::Alert(AlertCommand::Apply { file, target }) => {
+            apply_definition(DefinitionKind::AlertRule, &file, &target).await
+        }
+        Command::Alert(AlertCommand::List { target }) => {
+            list_definitions(DefinitionKind::AlertRule, &target).await
+        }
+        Command::Alert(AlertCommand::Deliveries {
+            status,
+            limit,
+            target,
+        }) => {
+            let target = Target::open(&target).await?;
+            for alert in target.deliveries(status.as_deref(), limit as usize).await? {
+                println!(
+                    "{}\t{:<9}\t{}\t{}",
+                    alert["raised_at"].as_str().unwrap_or_default(),
+                    alert["status"].as_str().unwrap_or_default(),
+                    alert["channel"].as_str().unwrap_or("default"),
+                    alert["headline"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         Command::Recompute(args) => {
             let target = Target::open(&args.target).await?;
             let result = target
                 .recompute(args.profile.as_deref(), args.as_of.as_deref())
                 .await?;
+            target.settle().await?;
             let results = result["results"].as_array().cloned().unwrap_or_default();
             if results.is_empty() {
                 eprintln!("no profiles to compute: apply one with `pulse profile apply FILE`");
@@ -125,6 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => {
             let target = Target::open(&args.target).await?;
             let summary = import::run(&target, &args.file, args.batch_size as usize).await?;
+            target.settle().await?;
             for rejection in summary.rejected.iter().take(20) {
                 eprintln!("rejected: {rejection}");
             }
@@ -155,4 +187,31 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn apply_definition(
+    kind: DefinitionKind,
+    file: &std::path::Path,
+    target: &cli::TargetArgs,
+) -> Result<()> {
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let target = Target::open(target).await?;
+    let saved = target.apply_definition(kind, &text).await?;
+    eprintln!(
+        "saved {kind} `{}`; it applies from the next recompute",
+        saved["id"].as_str().unwrap_or_default()
+    );
+    println!("{}", serde_json::to_string_pretty(&saved)?);
+    Ok(())
+}
+
+async fn list_definitions(kind: DefinitionKind, target: &cli::TargetArgs) -> Result<()> {
+    let target = Target::open(target).await?;
+    for definition in target.definitions(kind).await? {
+        if definition["default"] == true {
+            continue;
+        }
+        println!("{}", serde_json::to_string(&definition)?);
+    }
+    Ok(())
 }

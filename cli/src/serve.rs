@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::Duration as ChronoDuration;
+use pulse_app::webhooks::WebhookMap;
 use pulse_app::{App, AppConfig, SystemClock};
+use pulse_bus::InProcessBus;
 use pulse_store::DEDUPLICATION_DAYS;
 use pulse_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -18,9 +20,23 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("opening the data directory {}", args.data.data.display()))?;
     let config = AppConfig {
         public_url: args.public_url.clone(),
+        print_alerts: true,
         ..AppConfig::default()
     };
-    let app = App::new(Arc::new(store), Arc::new(SystemClock), config);
+    let webhooks = WebhookMap::from_env().context("reading the Slack webhooks (PULSE_SLACK_*)")?;
+    let channels = webhooks.configured();
+    if channels.is_empty() {
+        tracing::info!(
+            "no Slack webhook configured (PULSE_SLACK_DEFAULT, PULSE_SLACK_<CHANNEL>): alerts are printed here"
+        );
+    } else {
+        tracing::info!(?channels, "Slack webhooks configured");
+    }
+    let (bus, events) = InProcessBus::new();
+    let app = App::new(Arc::new(store), Arc::new(SystemClock), config)
+        .with_bus(Arc::new(bus))
+        .with_webhooks(Arc::new(webhooks));
+    let worker = tokio::spawn(pulse_app::worker::run(app.clone(), events));
     let listener = TcpListener::bind(args.addr).await.with_context(|| {
         format!(
             "listening on {} (is another server using it? try --addr)",
@@ -40,6 +56,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .context("serving HTTP")?;
     schedule.abort();
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

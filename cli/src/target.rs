@@ -8,11 +8,19 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use pulse_app::error::AppError;
 use pulse_app::ingest::{IngestBody, IngestReport};
+use pulse_app::notify::delivery_view;
+use pulse_app::webhooks::WebhookMap;
 use pulse_app::{App, AppConfig, SystemClock};
-use pulse_core::{BatchDefaults, Day, Slug, SubjectKind, WorkspaceId};
+use pulse_bus::{DomainEvent, InProcessBus};
+use pulse_core::alerts::AlertRule;
+use pulse_core::{
+    BatchDefaults, Day, DefinitionKind, SegmentDefinition, Slug, SubjectKind, WorkspaceId,
+};
 use pulse_store::sqlite::SqliteStore;
-use pulse_store::{ListQuery, Sort};
+use pulse_store::{AlertQuery, AlertStatus, ListQuery, Sort};
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::cli::TargetArgs;
 
@@ -20,6 +28,9 @@ pub enum Target {
     Local {
         app: App,
         workspace: WorkspaceId,
+        /// What the command's work published (new users, recomputed scores, alerts):
+        /// handled before the command ends, so a local command alerts like the server.
+        events: Mutex<UnboundedReceiver<DomainEvent>>,
     },
     Remote {
         http: reqwest::Client,
@@ -37,6 +48,22 @@ pub fn open_local(dir: &Path) -> Result<App> {
         Arc::new(SystemClock),
         AppConfig::default(),
     ))
+}
+
+/// The embedded store with an in-process bus and the Slack webhooks of the environment.
+fn open_local_with_events(dir: &Path) -> Result<(App, UnboundedReceiver<DomainEvent>)> {
+    let store = SqliteStore::open(dir)
+        .with_context(|| format!("opening the data directory {}", dir.display()))?;
+    let webhooks = WebhookMap::from_env().context("reading the Slack webhooks (PULSE_SLACK_*)")?;
+    let (bus, events) = InProcessBus::new();
+    let config = AppConfig {
+        print_alerts: true,
+        ..AppConfig::default()
+    };
+    let app = App::new(Arc::new(store), Arc::new(SystemClock), config)
+        .with_bus(Arc::new(bus))
+        .with_webhooks(Arc::new(webhooks));
+    Ok((app, events))
 }
 
 /// A list request for [`Target::page`].
@@ -63,14 +90,115 @@ impl Target {
                 key,
             });
         }
-        let app = open_local(&args.data.data)?;
+        let (app, events) = open_local_with_events(&args.data.data)?;
         let workspace = resolve_workspace(&app, args.workspace.as_deref(), &args.data.data).await?;
-        Ok(Target::Local { app, workspace })
+        Ok(Target::Local {
+            app,
+            workspace,
+            events: Mutex::new(events),
+        })
+    }
+
+    /// Handles what the command published (alerts included) before it returns.
+    pub async fn settle(&self) -> Result<()> {
+        if let Target::Local { app, events, .. } = self {
+            let mut events = events.lock().await;
+            pulse_app::worker::drain(app, &mut events)
+                .await
+                .map_err(explain)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a definition file: a custom segment or an alert rule.
+    pub async fn apply_definition(&self, kind: DefinitionKind, text: &[u8]) -> Result<Value> {
+        match self {
+            Target::Local { app, workspace, .. } => Ok(match kind {
+                DefinitionKind::Segment => json!(
+                    app.apply_segment(workspace, None, text)
+                        .await
+                        .map_err(explain)?
+                ),
+                DefinitionKind::AlertRule => json!(
+                    app.apply_alert_rule(workspace, None, text)
+                        .await
+                        .map_err(explain)?
+                ),
+            }),
+            Target::Remote { .. } => {
+                let source = std::str::from_utf8(text).context("the file is not UTF-8 text")?;
+                let (collection, id) = match kind {
+                    DefinitionKind::Segment => (
+                        "segments",
+                        SegmentDefinition::parse(source, None)
+                            .map_err(|error| problems(&error.problems))?
+                            .id,
+                    ),
+                    DefinitionKind::AlertRule => (
+                        "alerts",
+                        AlertRule::parse(source, None)
+                            .map_err(|error| problems(&error.problems))?
+                            .id,
+                    ),
+                };
+                self.remote(
+                    reqwest::Method::PUT,
+                    &format!("/v1/{collection}/{id}"),
+                    Some(text.to_vec()),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Lists custom segments (with the defaults when `kind` is given) or alert rules.
+    pub async fn definitions(&self, kind: DefinitionKind) -> Result<Vec<Value>> {
+        match self {
+            Target::Local { app, workspace, .. } => {
+                Ok(app.store.definitions(workspace, kind).await?)
+            }
+            Target::Remote { .. } => {
+                let path = match kind {
+                    DefinitionKind::Segment => "/v1/segments",
+                    DefinitionKind::AlertRule => "/v1/alerts",
+                };
+                let page = self.remote(reqwest::Method::GET, path, None).await?;
+                Ok(page["items"].as_array().cloned().unwrap_or_default())
+            }
+        }
+    }
+
+    /// The latest alerts with their delivery outcomes.
+    pub async fn deliveries(&self, status: Option<&str>, limit: usize) -> Result<Vec<Value>> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(status) = status {
+            query.push(("status", status.to_string()));
+        }
+        match self {
+            Target::Local { app, workspace, .. } => {
+                let status = status
+                    .map(|text| AlertStatus::parse(text).ok_or_else(|| anyhow!("--status: `{text}` is not one of pending, delivered, retrying, failed, logged")))
+                    .transpose()?;
+                let query = AlertQuery {
+                    status,
+                    limit,
+                    ..Default::default()
+                };
+                let page = app.store.alerts(workspace, &query).await?;
+                Ok(page.items.iter().map(delivery_view).collect())
+            }
+            Target::Remote { .. } => {
+                let page = self
+                    .remote_with(reqwest::Method::GET, "/v1/alerts/deliveries", &query, None)
+                    .await?;
+                Ok(page["items"].as_array().cloned().unwrap_or_default())
+            }
+        }
     }
 
     pub async fn apply_profile(&self, text: &[u8]) -> Result<Value> {
         match self {
-            Target::Local { app, workspace } => Ok(json!(
+            Target::Local { app, workspace, .. } => Ok(json!(
                 app.apply_profile(workspace, None, text)
                     .await
                     .map_err(explain)?
@@ -90,7 +218,7 @@ impl Target {
 
     pub async fn profiles(&self) -> Result<Vec<Value>> {
         match self {
-            Target::Local { app, workspace } => Ok(app
+            Target::Local { app, workspace, .. } => Ok(app
                 .store
                 .profiles(workspace)
                 .await?
@@ -108,7 +236,7 @@ impl Target {
 
     pub async fn recompute(&self, profile: Option<&str>, as_of: Option<&str>) -> Result<Value> {
         match self {
-            Target::Local { app, workspace } => {
+            Target::Local { app, workspace, .. } => {
                 let day = as_of.map(parse_day).transpose()?;
                 let summaries = app
                     .recompute_profiles(workspace, profile, day)
@@ -127,7 +255,7 @@ impl Target {
     /// One page of scored users or accounts: `(items, next_cursor)`.
     pub async fn page(&self, request: &PageRequest<'_>) -> Result<(Vec<Value>, Option<String>)> {
         match self {
-            Target::Local { app, workspace } => {
+            Target::Local { app, workspace, .. } => {
                 let profile = app
                     .resolve_profile(workspace, request.profile)
                     .await
@@ -175,7 +303,7 @@ impl Target {
     /// Stores a batch of calls (local) or posts it to /v1/batch (remote, with a write key).
     pub async fn import(&self, calls: Vec<Value>) -> Result<IngestReport> {
         match self {
-            Target::Local { app, workspace } => {
+            Target::Local { app, workspace, .. } => {
                 let body = IngestBody {
                     write_key: None,
                     defaults: BatchDefaults::default(),
@@ -290,6 +418,14 @@ pub fn parse_day(text: &str) -> Result<Day> {
     text.parse().map_err(|error| anyhow!("--as-of: {error}"))
 }
 
+fn problems(problems: &[String]) -> anyhow::Error {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|problem| format!("  - {problem}"))
+        .collect();
+    anyhow!("the file is invalid:\n{}", lines.join("\n"))
+}
+
 /// Turns an application error into a message for people (with every profile problem).
 pub fn explain(error: AppError) -> anyhow::Error {
     match &error {
@@ -303,7 +439,11 @@ pub fn explain(error: AppError) -> anyhow::Error {
                 .flatten()
                 .filter_map(|problem| problem.as_str().map(|p| format!("  - {p}")))
                 .collect();
-            anyhow!("the profile is invalid:\n{}", problems.join("\n"))
+            anyhow!(
+                "{}:\n{}",
+                error.to_string().split(':').next().unwrap_or("invalid"),
+                problems.join("\n")
+            )
         }
         _ => anyhow!("{error}"),
     }

@@ -13,8 +13,10 @@ use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use pulse_app::ingest::IngestBody;
 use pulse_app::recompute::RecomputeSummary;
-use pulse_app::{App, AppConfig, AppError, Clock, ManualClock};
-use pulse_core::{BatchDefaults, Day, Profile, Slug};
+use pulse_app::webhooks::WebhookMap;
+use pulse_app::{App, AppConfig, AppError, Clock, ManualClock, worker};
+use pulse_bus::InProcessBus;
+use pulse_core::{BatchDefaults, Day, Slug};
 use pulse_store::sqlite::SqliteStore;
 
 use self::report::{DemoRun, print_report};
@@ -23,6 +25,15 @@ use crate::cli::DemoArgs;
 
 /// The profile the demo scores with: the sample shipped in `infra/profiles/cs.yaml`.
 const DEMO_PROFILE: &str = include_str!("../../../infra/profiles/cs.yaml");
+/// The alert rules a CS team would start from (`infra/alerts/`), and a custom segment.
+const DEMO_ALERT_RULES: [&str; 5] = [
+    include_str!("../../../infra/alerts/cooling-off.yaml"),
+    include_str!("../../../infra/alerts/new-users.yaml"),
+    include_str!("../../../infra/alerts/core-feature.yaml"),
+    include_str!("../../../infra/alerts/activated.yaml"),
+    include_str!("../../../infra/alerts/gone-quiet.yaml"),
+];
+const DEMO_SEGMENT: &str = include_str!("../../../infra/segments/at-risk.yaml");
 /// Calls stored per batch (the ingestion limit).
 const BATCH: usize = 2_500;
 
@@ -54,18 +65,33 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let last_day = Day::of(Utc::now()).plus(-1);
     let first_day = last_day.plus(1 - args.days as i32);
     let clock = ManualClock::new(first_day.start());
-    let store = SqliteStore::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
-    let app = App::new(
-        Arc::new(store),
-        Arc::new(clock.clone()),
-        AppConfig::default(),
-    );
+    let store: Arc<dyn pulse_store::Store> =
+        Arc::new(SqliteStore::open(&dir).with_context(|| format!("opening {}", dir.display()))?);
+    let (bus, mut events) = InProcessBus::new();
+    // Every day's alerts are raised and recorded; only the last day's are sent to Slack
+    // (when a webhook is configured) — the earlier ones are history, kept as "logged".
+    let quiet = App::new(store.clone(), Arc::new(clock.clone()), AppConfig::default())
+        .with_bus(Arc::new(bus));
+    let webhooks = WebhookMap::from_env().context("reading the Slack webhooks (PULSE_SLACK_*)")?;
+    let sends_to_slack = !webhooks.configured().is_empty();
+    let loud = quiet.clone().with_webhooks(Arc::new(webhooks));
+    let app = quiet.clone();
     let created = app
         .create_workspace("Demo: Lumen Analytics (simulated)")
         .await?;
     let workspace = Slug::parse(&created.workspace)?;
-    let profile = Profile::parse(DEMO_PROFILE).context("the demo profile")?;
-    app.store.put_profile(&workspace, &profile).await?;
+    let profile = app
+        .apply_profile(&workspace, None, DEMO_PROFILE.as_bytes())
+        .await
+        .context("the demo profile")?;
+    app.apply_segment(&workspace, None, DEMO_SEGMENT.as_bytes())
+        .await
+        .context("the demo segment")?;
+    for rule in DEMO_ALERT_RULES {
+        app.apply_alert_rule(&workspace, None, rule.as_bytes())
+            .await
+            .context("a demo alert rule")?;
+    }
 
     let mut simulation = Simulation::new(SimConfig {
         seed: args.seed,
@@ -104,6 +130,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         }
         if let Some(previous) = scoring.take() {
             finish_day(&mut run, &progress, previous).await?;
+            let notifier = if index + 1 == args.days {
+                &loud
+            } else {
+                &quiet
+            };
+            worker::drain(notifier, &mut events).await?;
         }
         let (app, workspace, profile) = (app.clone(), workspace.clone(), profile.clone());
         scoring = Some(tokio::spawn(async move {
@@ -112,11 +144,17 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
     if let Some(last) = scoring.take() {
         finish_day(&mut run, &progress, last).await?;
+        worker::drain(&loud, &mut events).await?;
     }
     progress.finish_and_clear();
     run.elapsed = started.elapsed();
     run.users = simulation.users_total();
     print_report(&app, &workspace, &profile, &run, simulation.accounts()).await?;
+    if sends_to_slack {
+        eprintln!(
+            "\nThe last day's alerts were sent to the configured Slack webhooks (see `pulse alert deliveries`)."
+        );
+    }
     match &args.data {
         Some(dir) => eprintln!(
             "\nThe data stays in {}: try `pulse serve --data {}` and the admin key {}",

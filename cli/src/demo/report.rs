@@ -10,7 +10,7 @@ use anyhow::Result;
 use pulse_app::App;
 use pulse_app::recompute::RecomputeSummary;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
-use pulse_store::{ListQuery, Sort};
+use pulse_store::{AlertQuery, AlertRecord, ListQuery, Sort};
 use serde_json::Value;
 
 use super::sim::{SimAccount, Story};
@@ -114,7 +114,7 @@ pub async fn print_report(
     account_table(growing.iter().copied().take(5), &stories);
 
     segment_sizes(app, workspace, profile, *day).await?;
-    week_of_changes(run, &stories);
+    alerts_of_the_week(app, workspace, *day).await?;
     let month_ago = app
         .store
         .scores_on(
@@ -210,73 +210,84 @@ async fn segment_sizes(
     day: Day,
 ) -> Result<()> {
     let accounts = app
-        .store
-        .segment_sizes(workspace, profile.id.as_str(), SubjectKind::Accounts, day)
+        .list_segments(workspace, profile, SubjectKind::Accounts, Some(day))
         .await?;
     let users = app
-        .store
-        .segment_sizes(workspace, profile.id.as_str(), SubjectKind::Users, day)
+        .list_segments(workspace, profile, SubjectKind::Users, Some(day))
         .await?;
-    section("Segment sizes");
+    section("Segment sizes (default segments, then custom ones)");
     println!("  {:<20} {:>9} {:>7}", "segment", "accounts", "users");
-    for segment in pulse_core::segments::DEFAULT_SEGMENTS.iter() {
-        let users = if segment.accounts_only {
-            "—".to_string()
-        } else {
-            users.get(segment.id).copied().unwrap_or(0).to_string()
-        };
-        println!(
-            "  {:<20} {:>9} {:>7}",
-            segment.id,
-            accounts.get(segment.id).copied().unwrap_or(0),
-            users
-        );
+    for segment in &accounts {
+        let id = segment["id"].as_str().unwrap_or_default();
+        let users = users
+            .iter()
+            .find(|user_segment| user_segment["id"] == id)
+            .map_or("—".to_string(), |user_segment| {
+                user_segment["size"].to_string()
+            });
+        println!("  {:<20} {:>9} {:>7}", id, segment["size"], users);
     }
     Ok(())
 }
 
-/// The last seven days' account segment entries a CS team acts on.
-fn week_of_changes(run: &DemoRun, stories: &BTreeMap<&str, &SimAccount>) {
-    const WATCHED: [&str; 5] = [
-        "ice_cold",
-        "red_hot",
-        "recently_inactive",
-        "activated",
-        "most_engaged",
-    ];
-    section("The last 7 days: accounts entering the segments a CS team watches");
-    let mut any = false;
-    for (day, summary) in run.days.iter().rev().take(7).rev() {
-        let mut by_segment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for transition in &summary.transitions {
-            if transition.entered
-                && transition.kind == SubjectKind::Accounts
-                && WATCHED.contains(&transition.segment.as_str())
-            {
-                let name = stories
-                    .get(transition.subject.as_str())
-                    .map_or(transition.subject.clone(), |account| account.name.clone());
-                by_segment
-                    .entry(transition.segment.as_str())
-                    .or_default()
-                    .push(name);
+/// The alerts of the last seven days, by rule, and the last day's in full.
+async fn alerts_of_the_week(app: &App, workspace: &WorkspaceId, day: Day) -> Result<()> {
+    let since = day.plus(-6).start();
+    let mut recent: Vec<AlertRecord> = Vec::new();
+    let mut cursor = None;
+    'pages: loop {
+        let query = AlertQuery {
+            limit: 1_000,
+            cursor,
+            ..Default::default()
+        };
+        let page = app.store.alerts(workspace, &query).await?;
+        for alert in page.items {
+            if alert.raised_at < since {
+                break 'pages;
             }
+            recent.push(alert);
         }
-        for (segment, mut names) in by_segment {
-            any = true;
-            let count = names.len();
-            names.truncate(4);
-            let more = if count > 4 {
-                format!(" and {} more", count - 4)
-            } else {
-                String::new()
-            };
-            println!("  {day}  {segment:<18} {}{more}", names.join(", "));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
-    if !any {
-        println!("  (no changes)");
+    section(&format!(
+        "Alerts of the last 7 days: {} (the rules in infra/alerts/)",
+        recent.len()
+    ));
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for alert in &recent {
+        *by_rule.entry(alert.rule.as_str()).or_default() += 1;
     }
+    for (rule, count) in &by_rule {
+        println!("  {rule:<14} {count:>5}");
+    }
+    let today: Vec<&AlertRecord> = recent
+        .iter()
+        .filter(|alert| Day::of(alert.raised_at) >= day)
+        .collect();
+    section(&format!(
+        "The last day's alerts ({}), as posted to Slack",
+        today.len()
+    ));
+    for alert in today.iter().take(15) {
+        println!(
+            "  • {}",
+            alert.alert["headline"].as_str().unwrap_or(&alert.rule)
+        );
+    }
+    if today.len() > 15 {
+        println!(
+            "  … and {} more (a channel with many alerts gets one digest)",
+            today.len() - 15
+        );
+    }
+    if today.is_empty() {
+        println!("  (none)");
+    }
+    Ok(())
 }
 
 /// Per simulated story: how Pulse saw those accounts on the last day.

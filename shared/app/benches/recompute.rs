@@ -142,7 +142,14 @@ fn call(user: usize, account: &str, event: &str, at: chrono::DateTime<Utc>) -> A
 async fn ingest(app: &App, workspace: &pulse_core::WorkspaceId, calls: Vec<AcceptedCall>) {
     let received_at = Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap();
     app.store
-        .ingest(workspace, IngestBatch { received_at, calls })
+        .ingest(
+            workspace,
+            IngestBatch {
+                received_at,
+                calls,
+                first_use_events: Vec::new(),
+            },
+        )
         .await
         .unwrap();
 }

@@ -32,4 +32,6 @@ pub struct AppConfig {
     pub limits: Limits,
     /// Where people reach Pulse (for links in Slack messages), e.g. `https://pulse.example.com`.
     pub public_url: Option<String>,
+    /// Print alerts that have no webhook to standard output (`pulse serve`, `pulse demo`).
+    pub print_alerts: bool,
 }

@@ -2,6 +2,7 @@
 //! one, the valid ones stored together, and a report of what was accepted and rejected.
 
 use chrono::{DateTime, Utc};
+use pulse_bus::DomainEvent;
 use pulse_core::{BatchDefaults, CallType, WorkspaceId, parse_call};
 use pulse_store::{AcceptedCall, IngestBatch, IngestChange};
 use serde::{Deserialize, Serialize};
@@ -250,13 +251,71 @@ impl App {
                 IngestBatch {
                     received_at,
                     calls: accepted,
+                    first_use_events: self.core_features(workspace).await?,
                 },
             )
             .await?;
         report.accepted = outcome.stored + outcome.duplicates;
         report.duplicates = outcome.duplicates;
         report.changes = outcome.changes;
+        self.publish_changes(workspace, &report.changes, received_at)
+            .await;
         Ok(report)
+    }
+}
+
+impl App {
+    /// Tells the rest of Pulse what ingestion changed. The calls are already durable, so a
+    /// bus failure is logged, not returned: the client must not resend what was stored.
+    async fn publish_changes(
+        &self,
+        workspace: &WorkspaceId,
+        changes: &[IngestChange],
+        received_at: DateTime<Utc>,
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        let workspace_id = workspace.to_string();
+        let events: Vec<DomainEvent> = changes
+            .iter()
+            .map(|change| match change.clone() {
+                IngestChange::AccountCreated { account, identity } => DomainEvent::AccountCreated {
+                    workspace: workspace_id.clone(),
+                    account,
+                    identity,
+                    at: received_at,
+                },
+                IngestChange::UserJoinedAccount {
+                    identity,
+                    account,
+                    account_existed,
+                } => DomainEvent::UserJoinedAccount {
+                    workspace: workspace_id.clone(),
+                    account,
+                    identity,
+                    account_existed,
+                    at: received_at,
+                },
+                IngestChange::FeatureFirstUsed {
+                    account,
+                    event,
+                    identity,
+                    at,
+                } => DomainEvent::FeatureFirstUsed {
+                    workspace: workspace_id.clone(),
+                    account,
+                    event,
+                    identity,
+                    at,
+                },
+            })
+            .collect();
+        let count = events.len();
+        if let Err(error) = self.bus.publish(events).await {
+            tracing::error!(workspace = %workspace, %error, events = count,
+                "the ingested calls are stored, but their events could not be published: alerts for them are missed");
+        }
     }
 }
 

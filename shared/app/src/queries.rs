@@ -3,7 +3,7 @@
 //! the default segments with their sizes.
 
 use pulse_core::segments::{DEFAULT_SEGMENTS, default_segment};
-use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
+use pulse_core::{Day, Profile, SegmentDefinition, SubjectKind, WorkspaceId};
 use pulse_store::{ListQuery, Page, SpanFilter};
 use serde_json::{Value, json};
 
@@ -94,7 +94,8 @@ impl App {
         query: &ListQuery,
     ) -> Result<Page<Value>, AppError> {
         if let Some(segment) = &query.segment {
-            self.require_segment(kind, segment)?;
+            self.require_segment(workspace, profile, kind, segment)
+                .await?;
         }
         let mut page = self
             .store
@@ -157,7 +158,8 @@ impl App {
         Ok(resource)
     }
 
-    /// The default segments of a kind with their sizes on a day.
+    /// The segments of a kind — the defaults, then the profile's custom ones — with their
+    /// sizes on a day.
     pub async fn list_segments(
         &self,
         workspace: &WorkspaceId,
@@ -173,38 +175,68 @@ impl App {
             }
             None => Default::default(),
         };
-        Ok(DEFAULT_SEGMENTS
+        let size = |id: &str| sizes.get(id).copied().unwrap_or(0);
+        let mut segments: Vec<Value> = DEFAULT_SEGMENTS
             .iter()
             .filter(|segment| default_segment(segment.id, kind).is_some())
             .map(|segment| {
                 json!({
-                    "id": segment.id,
-                    "name": segment.name,
-                    "kind": kind.as_str(),
-                    "profile": profile.id.as_str(),
-                    "rule": segment.description,
-                    "default": true,
-                    "as_of": day,
-                    "size": sizes.get(segment.id).copied().unwrap_or(0),
+                    "id": segment.id, "name": segment.name, "kind": kind.as_str(),
+                    "profile": profile.id.as_str(), "rule": segment.description, "default": true,
+                    "as_of": day, "size": size(segment.id),
                 })
             })
+            .collect();
+        for custom in self.custom_segments_of(workspace, profile, kind).await? {
+            segments.push(json!({
+                "id": custom.id, "name": custom.name, "kind": kind.as_str(),
+                "profile": custom.profile, "rule": custom.rule, "default": false,
+                "as_of": day, "size": size(custom.id.as_str()),
+            }));
+        }
+        Ok(segments)
+    }
+
+    async fn custom_segments_of(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &Profile,
+        kind: SubjectKind,
+    ) -> Result<Vec<SegmentDefinition>, AppError> {
+        Ok(self
+            .custom_segments(workspace)
+            .await?
+            .into_iter()
+            .filter(|segment| segment.profile == profile.id && segment.kind == kind)
             .collect())
     }
 
-    /// A segment that must exist for the kind.
-    pub fn require_segment(&self, kind: SubjectKind, id: &str) -> Result<(), AppError> {
+    /// A segment that must exist for the profile and kind (default or custom).
+    pub async fn require_segment(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &Profile,
+        kind: SubjectKind,
+        id: &str,
+    ) -> Result<(), AppError> {
         if default_segment(id, kind).is_some() {
             return Ok(());
         }
+        let customs = self.custom_segments_of(workspace, profile, kind).await?;
+        if customs.iter().any(|segment| segment.id.as_str() == id) {
+            return Ok(());
+        }
+        let known: Vec<&str> = DEFAULT_SEGMENTS
+            .iter()
+            .filter(|segment| default_segment(segment.id, kind).is_some())
+            .map(|segment| segment.id)
+            .chain(customs.iter().map(|segment| segment.id.as_str()))
+            .collect();
         Err(AppError::not_found(format!(
-            "no {} segment `{id}`; default segments: {}",
+            "no {} segment `{id}` in profile `{}`; known: {}",
             kind.as_str(),
-            DEFAULT_SEGMENTS
-                .iter()
-                .filter(|segment| default_segment(segment.id, kind).is_some())
-                .map(|segment| segment.id)
-                .collect::<Vec<_>>()
-                .join(", ")
+            profile.id,
+            known.join(", ")
         )))
     }
 }

@@ -3,8 +3,12 @@
 
 use std::time::Instant;
 
+use pulse_bus::DomainEvent;
+use pulse_core::alerts::rule_keys;
 use pulse_core::records::{assemble, usage_from};
-use pulse_core::{Day, PreviousScores, Profile, SubjectKind, WorkspaceId, compute};
+use pulse_core::{
+    Day, Extras, PreviousScores, Profile, SubjectKind, WorkspaceId, compute, event_needs,
+};
 use pulse_store::{Computation, SegmentTransition, StoredSnapshot};
 use serde::Serialize;
 
@@ -37,10 +41,8 @@ impl App {
         let started = Instant::now();
         let as_of = as_of.unwrap_or_else(|| Day::of(self.clock.now()));
         let period_from = as_of.plus(1 - profile.window_days as i32);
-        let needs = profile
-            .population_rule()
-            .map(|rule| rule.event_needs())
-            .unwrap_or_default();
+        let extras = self.extras(workspace, profile).await?;
+        let needs = event_needs(profile, &extras);
         let data = self
             .store
             .scoring_data(workspace, usage_from(as_of, period_from, &needs))
@@ -63,7 +65,7 @@ impl App {
                 .scores_on(workspace, profile_id, SubjectKind::Accounts, earlier)
                 .await?,
         };
-        let set = compute(profile, as_of, &users, &accounts, &previous);
+        let set = compute(profile, as_of, &users, &accounts, &previous, &extras);
         let computation = Computation {
             profile: profile_id.to_string(),
             day: as_of,
@@ -90,6 +92,26 @@ impl App {
         };
         let computed = started.elapsed();
         let transitions = self.store.save_computation(workspace, &computation).await?;
+        self.store
+            .put_rule_matches(workspace, profile_id, as_of, &set.rule_matches)
+            .await?;
+        // Alerts compare the latest day with the one before; an older day is history only.
+        if self.store.latest_day(workspace, profile_id).await? == Some(as_of) {
+            let previous_day = self
+                .store
+                .previous_day(workspace, profile_id, as_of)
+                .await?;
+            let event = DomainEvent::ScoresRecomputed {
+                workspace: workspace.to_string(),
+                profile: profile_id.to_string(),
+                day: as_of,
+                previous_day,
+            };
+            if let Err(error) = self.bus.publish(vec![event]).await {
+                tracing::warn!(workspace = %workspace, profile = profile_id, %error,
+                    "scores are saved, but ScoresRecomputed was not published: this day's alerts are missed");
+            }
+        }
         let summary = RecomputeSummary {
             profile: profile_id.to_string(),
             as_of,
@@ -114,6 +136,20 @@ impl App {
             "recomputed"
         );
         Ok(summary)
+    }
+
+    /// What a profile's computation evaluates besides the default segments: the
+    /// workspace's custom segments and the rule keys of the profile's alert rules.
+    async fn extras(&self, workspace: &WorkspaceId, profile: &Profile) -> Result<Extras, AppError> {
+        let segments = self.custom_segments(workspace).await?;
+        let rules = self
+            .alert_rules(workspace)
+            .await?
+            .iter()
+            .filter(|rule| rule.profile == profile.id)
+            .flat_map(rule_keys)
+            .collect();
+        Ok(Extras { segments, rules })
     }
 
     /// Recomputes one profile (by id) or every profile of the workspace.

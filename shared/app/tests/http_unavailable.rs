@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,12 +11,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use http::{StatusCode, header};
 use pulse_app::{App, AppConfig, ManualClock};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
+use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 use pulse_store::sqlite::SqliteStore;
 use pulse_store::{
-    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
-    SegmentSpan, SegmentTransition, SpanFilter, Store, StoreError, StoreResult, Workspace,
+    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
+    IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, SpanFilter, Store, StoreError,
+    StoreResult, Workspace,
 };
 use serde_json::{Value, json};
 use support::{NOW, TestApp, at, batch, track_with_id};
@@ -190,6 +192,138 @@ impl Store for Switchable {
         self.inner
             .segment_spans(workspace, profile, kind, filter)
             .await
+    }
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>> {
+        self.check()?;
+        self.inner.account_record(workspace, account).await
+    }
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>> {
+        self.check()?;
+        self.inner.identity_record(workspace, identity).await
+    }
+    async fn keys_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, SnapshotKeys>> {
+        self.check()?;
+        self.inner.keys_on(workspace, profile, kind, day).await
+    }
+    async fn previous_day(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<Option<Day>> {
+        self.check()?;
+        self.inner.previous_day(workspace, profile, day).await
+    }
+    async fn put_rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+        matches: &BTreeMap<String, BTreeSet<String>>,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner
+            .put_rule_matches(workspace, profile, day, matches)
+            .await
+    }
+    async fn rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<BTreeMap<String, BTreeSet<String>>> {
+        self.check()?;
+        self.inner.rule_matches(workspace, profile, day).await
+    }
+    async fn put_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+        body: &Value,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.put_definition(workspace, kind, id, body).await
+    }
+    async fn definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<Option<Value>> {
+        self.check()?;
+        self.inner.definition(workspace, kind, id).await
+    }
+    async fn definitions(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+    ) -> StoreResult<Vec<Value>> {
+        self.check()?;
+        self.inner.definitions(workspace, kind).await
+    }
+    async fn delete_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_definition(workspace, kind, id).await
+    }
+    async fn insert_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        alerts: &[AlertRecord],
+    ) -> StoreResult<Vec<String>> {
+        self.check()?;
+        self.inner.insert_alerts(workspace, alerts).await
+    }
+    async fn alert(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<AlertRecord>> {
+        self.check()?;
+        self.inner.alert(workspace, id).await
+    }
+    async fn update_alert(&self, workspace: &WorkspaceId, alert: &AlertRecord) -> StoreResult<()> {
+        self.check()?;
+        self.inner.update_alert(workspace, alert).await
+    }
+    async fn due_alerts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(WorkspaceId, AlertRecord)>> {
+        self.check()?;
+        self.inner.due_alerts(now, limit).await
+    }
+    async fn alerts(
+        &self,
+        workspace: &WorkspaceId,
+        query: &AlertQuery,
+    ) -> StoreResult<Page<AlertRecord>> {
+        self.check()?;
+        self.inner.alerts(workspace, query).await
+    }
+    async fn last_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        rule: &str,
+    ) -> StoreResult<HashMap<String, DateTime<Utc>>> {
+        self.check()?;
+        self.inner.last_alerts(workspace, rule).await
     }
 }
 

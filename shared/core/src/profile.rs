@@ -217,15 +217,16 @@ pub fn parse_document(text: &str) -> Result<Value, String> {
     serde_yaml_ng::from_str(text).map_err(|error| format!("not valid YAML or JSON: {error}"))
 }
 
+/// Problems collected while validating a document, so that all are reported at once.
 #[derive(Default)]
-struct Problems(Vec<String>);
+pub(crate) struct Problems(pub(crate) Vec<String>);
 
 impl Problems {
-    fn push(&mut self, problem: String) {
+    pub(crate) fn push(&mut self, problem: String) {
         self.0.push(problem);
     }
 
-    fn unknown_keys(&mut self, at: &str, object: &Map<String, Value>, allowed: &[&str]) {
+    pub(crate) fn unknown_keys(&mut self, at: &str, object: &Map<String, Value>, allowed: &[&str]) {
         for key in object.keys() {
             if !allowed.contains(&key.as_str()) {
                 self.push(format!(

@@ -183,3 +183,18 @@ fn the_sample_profiles_shipped_in_infra_are_valid() {
         assert!(profile.population_rule().is_some());
     }
 }
+
+#[test]
+fn the_sample_alert_rules_and_segments_shipped_in_infra_are_valid() {
+    for text in [
+        include_str!("../../../infra/alerts/cooling-off.yaml"),
+        include_str!("../../../infra/alerts/new-users.yaml"),
+        include_str!("../../../infra/alerts/core-feature.yaml"),
+        include_str!("../../../infra/alerts/activated.yaml"),
+        include_str!("../../../infra/alerts/gone-quiet.yaml"),
+    ] {
+        crate::alerts::AlertRule::parse(text, None).unwrap();
+    }
+    crate::SegmentDefinition::parse(include_str!("../../../infra/segments/at-risk.yaml"), None)
+        .unwrap();
+}

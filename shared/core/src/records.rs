@@ -12,6 +12,8 @@ use crate::day::Day;
 use crate::ids::IdentityKey;
 use crate::rules::EventNeed;
 
+pub use crate::extras::event_needs;
+
 /// One raw identity (`u:<userId>` or `a:<anonymousId>`) as stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityRecord {

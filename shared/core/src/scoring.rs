@@ -1,6 +1,7 @@
 //! The computation as of a day (SPEC §4): population, raw scores, p90, scores, frequency,
-//! adoption, activation, score change, account roll-ups and default segments. Pure: the
-//! app loads [`UserActivity`] and [`AccountInfo`] from the store and saves what this returns.
+//! adoption, activation, score change, account roll-ups and default segments, then the
+//! custom segments and extra rules of [`Extras`]. Pure: the app loads [`UserActivity`] and
+//! [`AccountInfo`] from the store and saves what this returns.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -9,6 +10,8 @@ use serde_json::Value;
 use crate::activity::{AccountInfo, PopulationSubject, PreviousScores, UserActivity, created_day};
 use crate::call::FlatMap;
 use crate::day::Day;
+pub use crate::extras::Extras;
+use crate::extras::apply;
 use crate::metrics::{P90, change1, mean1, p90_of_active, percent, user_score};
 use crate::profile::{Criterion, CriterionTest, Profile, TraitOp};
 use crate::segments::{SegmentFacts, default_segments};
@@ -27,16 +30,21 @@ pub struct ScoreSet {
     pub accounts: Vec<AccountScore>,
     /// p90 of the active users' raw scores; `None` when nobody was active.
     pub p90: Option<f64>,
+    /// Per key of [`Extras::rules`], the ids of the users or accounts the rule matched
+    /// (every key is present, matched by nobody or not).
+    pub rule_matches: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Scores `users` (all known users; the profile's population is applied here) and the
-/// accounts they belong to, as of `as_of`.
+/// accounts they belong to, as of `as_of`, and evaluates `extras` over the results (see
+/// [`crate::extras`] for the order). Users come out sorted by id, accounts too.
 pub fn compute(
     profile: &Profile,
     as_of: Day,
     users: &[UserActivity],
     accounts: &HashMap<String, AccountInfo>,
     previous: &PreviousScores,
+    extras: &Extras,
 ) -> ScoreSet {
     let population_rule = profile.population_rule();
     let population: Vec<&UserActivity> = users
@@ -56,7 +64,7 @@ pub fn compute(
         .collect();
     let p90 = p90_of_active(usage.iter().map(|usage| usage.raw));
 
-    let mut user_scores: Vec<UserScore> = population
+    let user_scores: Vec<UserScore> = population
         .iter()
         .zip(&usage)
         .map(|(user, usage)| user_score_of(profile, &period, user, usage, p90, previous))
@@ -70,12 +78,20 @@ pub fn compute(
         accounts,
         previous,
     );
-    user_scores.sort_by(|a, b| a.id.cmp(&b.id));
-    ScoreSet {
+    // Sorted together so that each score keeps its activity, which rules read.
+    let mut scored: Vec<(UserScore, &UserActivity)> =
+        user_scores.into_iter().zip(population).collect();
+    scored.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    let (user_scores, activities): (Vec<UserScore>, Vec<&UserActivity>) =
+        scored.into_iter().unzip();
+    let mut set = ScoreSet {
         users: user_scores,
         accounts: account_scores,
         p90: p90.map(P90::value),
-    }
+        rule_matches: BTreeMap::new(),
+    };
+    apply(profile, extras, &activities, &mut set);
+    set
 }
 
 /// The engagement period: `window_days` days ending with the day, inclusive.

@@ -100,6 +100,7 @@ fn compute_example(previous: &PreviousScores) -> ScoreSet {
         &example_users(),
         &accounts,
         previous,
+        &Extras::default(),
     )
 }
 
@@ -265,6 +266,7 @@ fn the_population_rule_decides_who_is_scored_and_who_counts_for_p90() {
         &users,
         &HashMap::new(),
         &PreviousScores::default(),
+        &Extras::default(),
     );
     assert_eq!(set.users.len(), 3);
     // Active raws 4, 35: h = 0.9 → p90 = 4 + 0.9 × 31 = 31.9; u1 = 100·35/31.9 → 100.
@@ -286,6 +288,7 @@ fn users_first_seen_after_the_day_do_not_exist_yet() {
         &users,
         &HashMap::new(),
         &PreviousScores::default(),
+        &Extras::default(),
     );
     assert!(set.users.iter().all(|user| user.id != "u1"));
 }
@@ -299,6 +302,7 @@ fn nobody_active_means_no_p90_and_all_zero_scores() {
         &users,
         &HashMap::new(),
         &PreviousScores::default(),
+        &Extras::default(),
     );
     assert_eq!(set.p90, None);
     assert_eq!(set.users[0].score, 0);

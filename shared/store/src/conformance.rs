@@ -17,22 +17,32 @@
 
 pub mod fixtures;
 
+mod alerts;
 mod computations;
+mod definitions;
+mod deliveries;
+mod first_uses;
 mod identities;
 mod ingestion;
 mod isolation;
 mod lists;
 mod profiles;
+mod rule_state;
 mod sample_day;
 mod transitions;
 mod workspaces;
 
+pub use alerts::*;
 pub use computations::*;
+pub use definitions::*;
+pub use deliveries::*;
+pub use first_uses::*;
 pub use identities::*;
 pub use ingestion::*;
 pub use isolation::*;
 pub use lists::*;
 pub use profiles::*;
+pub use rule_state::*;
 pub use transitions::*;
 pub use workspaces::*;
 
@@ -63,6 +73,7 @@ macro_rules! conformance_tests {
             a_group_call_creates_the_account_with_traits_and_a_membership,
             a_context_group_id_on_a_track_makes_a_membership,
             memberships_report_new_accounts_and_new_members_once,
+            single_accounts_and_identities_read_back_as_in_scoring_data,
             // workspace isolation
             usage_of_one_workspace_is_invisible_from_another,
             profiles_of_one_workspace_are_invisible_from_another,
@@ -90,6 +101,38 @@ macro_rules! conformance_tests {
             spans_are_read_by_subject_and_by_segment,
             saving_an_earlier_day_records_no_transitions,
             recomputing_the_latest_day_corrects_its_spans,
+            // core features' first use (SPEC §6 `core_feature_adopted`)
+            a_members_first_use_of_a_watched_event_is_reported_once_at_its_earliest_time,
+            the_earliest_use_in_a_batch_is_reported_whichever_member_did_it,
+            an_identity_linked_to_a_member_counts_for_the_members_accounts,
+            each_account_of_a_user_gets_its_own_first_use,
+            a_retried_batch_reports_no_first_use_again,
+            a_users_use_counts_for_the_accounts_its_anonymous_identity_joined,
+            a_use_through_a_chain_of_links_counts_for_the_final_users_accounts,
+            // what alert evaluation reads from computed days
+            keys_on_returns_each_subjects_numbers_for_exactly_that_day,
+            keys_on_a_recomputed_day_are_the_latest_runs,
+            previous_day_is_the_greatest_computed_day_strictly_before,
+            spans_entered_on_a_day_are_exactly_the_ones_that_day_opened,
+            rule_matches_are_kept_per_profile_and_day_and_replaced_whole,
+            rule_matches_of_one_workspace_are_invisible_from_another,
+            // definitions: custom segments and alert rules
+            a_definition_is_stored_read_listed_in_id_order_and_replaced,
+            segments_and_alert_rules_are_separate_namespaces,
+            deleting_a_definition_reports_true_then_false,
+            definitions_of_one_workspace_are_invisible_from_another,
+            // alerts
+            inserting_alerts_returns_only_the_ids_new_to_the_store,
+            an_alert_reads_back_with_every_field,
+            updating_an_alert_replaces_its_status_next_attempt_and_attempts,
+            updating_an_unknown_alert_is_an_error_and_creates_nothing,
+            last_alerts_give_each_subjects_latest_raise_for_a_rule,
+            alerts_of_one_workspace_are_invisible_from_another,
+            // deliveries and alert history
+            due_alerts_are_pending_or_retrying_and_due_across_workspaces_oldest_first,
+            alerts_are_listed_newest_first_in_pages_covering_each_once,
+            alerts_are_filtered_by_status_and_by_rule,
+            an_alert_cursor_the_store_did_not_issue_is_refused_as_invalid,
         );
     };
     (@each $fresh_store:expr; $($check:ident),+ $(,)?) => {

@@ -1,17 +1,18 @@
 //! The `Store` port: every read and write Pulse needs, in domain terms. Adapters: SQLite
 //! (embedded default) and DynamoDB. Both pass the same conformance suite.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
+use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 
 use crate::error::StoreError;
 use crate::types::{
-    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
-    SegmentSpan, SegmentTransition, Workspace,
+    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
+    IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -40,6 +41,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<IngestOutcome>;
     /// Forgets message ids accepted before `before`; returns how many.
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// One account as stored (traits, first seen), for alerts raised at ingestion.
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>>;
+    /// One raw identity as stored (`u:<userId>` / `a:<anonymousId>`), for alert messages.
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>>;
 
     // --- scoring inputs ------------------------------------------------------------------
     /// Identities, accounts, lifetime usage, and daily usage from `usage_from` on.
@@ -114,6 +128,22 @@ pub trait Store: Send + Sync + 'static {
         from: Day,
         to: Day,
     ) -> StoreResult<Vec<HistoryPoint>>;
+    /// Each subject's sortable numbers on a day (score, activation, …): what alert
+    /// triggers compare with the previous computed day.
+    async fn keys_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, SnapshotKeys>>;
+    /// The computed day before `day`, if any.
+    async fn previous_day(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<Option<Day>>;
     /// Segment membership spans of one subject, or of one segment.
     async fn segment_spans(
         &self,
@@ -122,6 +152,80 @@ pub trait Store: Send + Sync + 'static {
         kind: SubjectKind,
         filter: SpanFilter<'_>,
     ) -> StoreResult<Vec<SegmentSpan>>;
+
+    // --- rule state ----------------------------------------------------------------------
+    /// Saves (replacing) which subjects each extra rule matched on a computed day
+    /// (alert `where` filters, `custom` triggers): the next day compares with it.
+    async fn put_rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+        matches: &BTreeMap<String, BTreeSet<String>>,
+    ) -> StoreResult<()>;
+    async fn rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<BTreeMap<String, BTreeSet<String>>>;
+
+    // --- definitions: custom segments and alert rules -------------------------------------
+    async fn put_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> StoreResult<()>;
+    async fn definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<Option<serde_json::Value>>;
+    /// Every definition of a kind, in id order.
+    async fn definitions(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+    ) -> StoreResult<Vec<serde_json::Value>>;
+    async fn delete_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<bool>;
+
+    // --- alerts and their deliveries -------------------------------------------------------
+    /// Records alerts; an id already recorded is left as it is (the same occurrence never
+    /// alerts twice). Returns the ids recorded now.
+    async fn insert_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        alerts: &[AlertRecord],
+    ) -> StoreResult<Vec<String>>;
+    async fn alert(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<AlertRecord>>;
+    /// Replaces an alert's status, next attempt and attempts.
+    async fn update_alert(&self, workspace: &WorkspaceId, alert: &AlertRecord) -> StoreResult<()>;
+    /// Alerts of every workspace waiting for delivery (pending, or retrying and due by `now`).
+    async fn due_alerts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(WorkspaceId, AlertRecord)>>;
+    /// A workspace's alerts, newest first.
+    async fn alerts(
+        &self,
+        workspace: &WorkspaceId,
+        query: &AlertQuery,
+    ) -> StoreResult<Page<AlertRecord>>;
+    /// When each subject last alerted for a rule (for cooldowns).
+    async fn last_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        rule: &str,
+    ) -> StoreResult<HashMap<String, DateTime<Utc>>>;
 }
 
 /// Which spans to read.
@@ -129,4 +233,6 @@ pub trait Store: Send + Sync + 'static {
 pub enum SpanFilter<'a> {
     Subject(&'a str),
     Segment(&'a str),
+    /// Spans entered on this day (what a recompute of that day recorded).
+    EnteredOn(Day),
 }

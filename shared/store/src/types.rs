@@ -59,10 +59,13 @@ pub struct AcceptedCall {
 }
 
 /// The valid calls of one request, to be stored together.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct IngestBatch {
     pub received_at: DateTime<Utc>,
     pub calls: Vec<AcceptedCall>,
+    /// Events whose first use by an account is reported (`IngestChange::FeatureFirstUsed`):
+    /// the core features of the workspace's profiles.
+    pub first_use_events: Vec<String>,
 }
 
 /// Something ingestion changed that other parts of Pulse react to (alerts, the bus).
@@ -77,6 +80,13 @@ pub enum IngestChange {
         identity: String,
         account: String,
         account_existed: bool,
+    },
+    /// An account (through one of its members) did an event for the first time.
+    FeatureFirstUsed {
+        account: String,
+        event: String,
+        identity: String,
+        at: DateTime<Utc>,
     },
 }
 
@@ -225,4 +235,73 @@ pub fn decode_offset_cursor(cursor: &str) -> Option<usize> {
         .strip_prefix("o:")?
         .parse()
         .ok()
+}
+
+/// The documents a workspace defines besides profiles (custom segments, alert rules),
+/// stored as JSON by id.
+pub use pulse_core::DefinitionKind;
+
+/// Where an alert is in its delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    /// Raised, not yet sent.
+    Pending,
+    /// Posted to Slack.
+    Delivered,
+    /// A transient failure (429 beyond the wait, 5xx, timeout): tried again at `next_attempt_at`.
+    Retrying,
+    /// Refused for good by Slack (e.g. `channel_not_found`): needs a person.
+    Failed,
+    /// No webhook configured for its channel: written to the log/console instead.
+    Logged,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Pending => "pending",
+            AlertStatus::Delivered => "delivered",
+            AlertStatus::Retrying => "retrying",
+            AlertStatus::Failed => "failed",
+            AlertStatus::Logged => "logged",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertStatus> {
+        Some(match text {
+            "pending" => AlertStatus::Pending,
+            "delivered" => AlertStatus::Delivered,
+            "retrying" => AlertStatus::Retrying,
+            "failed" => AlertStatus::Failed,
+            "logged" => AlertStatus::Logged,
+            _ => return None,
+        })
+    }
+}
+
+/// An alert and its delivery history, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Derived from (rule, subject, occurrence): the same occurrence always has this id.
+    pub id: String,
+    pub rule: String,
+    pub subject: String,
+    pub channel: Option<String>,
+    pub raised_at: DateTime<Utc>,
+    pub status: AlertStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The alert as the domain describes it (headline, facts, …).
+    pub alert: serde_json::Value,
+    /// Every delivery attempt, oldest first.
+    pub attempts: Vec<serde_json::Value>,
+}
+
+/// A page request over alerts (newest first).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlertQuery {
+    pub status: Option<AlertStatus>,
+    pub rule: Option<String>,
+    pub limit: usize,
+    pub cursor: Option<String>,
 }

@@ -1,8 +1,6 @@
 //! The admin/read API handlers (SPEC §7). Thin: parse parameters, call a use case, shape
 //! the JSON.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
@@ -10,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use pulse_core::{Day, SubjectKind};
-use pulse_store::{ListQuery, Sort, SpanFilter};
+use pulse_store::{ListQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,27 +30,28 @@ pub fn routes() -> Router<App> {
         .route("/v1/users", get(list_users))
         .route("/v1/users/{id}", get(get_user))
         .route("/v1/segments", get(list_segments))
-        .route("/v1/segments/{id}", get(get_segment))
-        .route("/v1/segments/{id}/members", get(segment_members))
+        .merge(super::definitions::routes())
 }
 
-type ApiResult = Result<Json<Value>, AppError>;
+pub(super) type ApiResult = Result<Json<Value>, AppError>;
 
 /// Query parameters shared by the read endpoints.
 #[derive(Debug, Default, Deserialize)]
-struct ReadParams {
-    profile: Option<String>,
-    segment: Option<String>,
-    account: Option<String>,
-    sort: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-    as_of: Option<String>,
-    kind: Option<String>,
+pub(super) struct ReadParams {
+    pub profile: Option<String>,
+    pub segment: Option<String>,
+    pub account: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub as_of: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub rule: Option<String>,
 }
 
 impl ReadParams {
-    fn as_of(&self) -> Result<Option<Day>, AppError> {
+    pub fn as_of(&self) -> Result<Option<Day>, AppError> {
         self.as_of
             .as_deref()
             .map(|text| {
@@ -64,7 +63,7 @@ impl ReadParams {
             .transpose()
     }
 
-    fn kind(&self) -> Result<SubjectKind, AppError> {
+    pub fn kind(&self) -> Result<SubjectKind, AppError> {
         match self.kind.as_deref() {
             None => Ok(SubjectKind::Accounts),
             Some(text) => SubjectKind::parse(text).ok_or_else(|| {
@@ -73,7 +72,7 @@ impl ReadParams {
         }
     }
 
-    fn list_query(&self, app: &App) -> Result<ListQuery, AppError> {
+    pub fn list_query(&self, app: &App) -> Result<ListQuery, AppError> {
         let max = app.config.limits.max_page_size;
         let limit = match self.limit.as_deref() {
             None => 100,
@@ -106,7 +105,7 @@ impl ReadParams {
     }
 }
 
-fn page_json(items: Vec<Value>, next_cursor: Option<String>) -> Json<Value> {
+pub(super) fn page_json(items: Vec<Value>, next_cursor: Option<String>) -> Json<Value> {
     Json(json!({"items": items, "next_cursor": next_cursor}))
 }
 
@@ -146,7 +145,7 @@ async fn delete_profile(
     AdminWorkspace(workspace): AdminWorkspace,
     Path(id): Path<String>,
 ) -> ApiResult {
-    if app.store.delete_profile(&workspace, &id).await? {
+    if app.delete_profile(&workspace, &id).await? {
         Ok(Json(json!({"deleted": true, "id": id})))
     } else {
         Err(AppError::not_found(format!("no profile `{id}`")))
@@ -294,77 +293,4 @@ async fn list_segments(
         .list_segments(&workspace, &profile, params.kind()?, day)
         .await?;
     Ok(page_json(items, None))
-}
-
-async fn get_segment(
-    State(app): State<App>,
-    AdminWorkspace(workspace): AdminWorkspace,
-    Path(id): Path<String>,
-    Query(params): Query<ReadParams>,
-) -> ApiResult {
-    let kind = params.kind()?;
-    app.require_segment(kind, &id)?;
-    let profile = app
-        .resolve_profile(&workspace, params.profile.as_deref())
-        .await?;
-    let day = match params.as_of()? {
-        Some(day) => Some(day),
-        None => {
-            app.store
-                .latest_day(&workspace, profile.id.as_str())
-                .await?
-        }
-    };
-    let segments = app.list_segments(&workspace, &profile, kind, day).await?;
-    segments
-        .into_iter()
-        .find(|segment| segment["id"] == id)
-        .map(Json)
-        .ok_or_else(|| AppError::not_found(format!("no segment `{id}`")))
-}
-
-async fn segment_members(
-    State(app): State<App>,
-    AdminWorkspace(workspace): AdminWorkspace,
-    Path(id): Path<String>,
-    Query(params): Query<ReadParams>,
-) -> ApiResult {
-    let kind = params.kind()?;
-    app.require_segment(kind, &id)?;
-    let profile = app
-        .resolve_profile(&workspace, params.profile.as_deref())
-        .await?;
-    let day = app
-        .resolve_day(&workspace, &profile, params.as_of()?)
-        .await?;
-    let mut query = params.list_query(&app)?;
-    query.segment = Some(id.clone());
-    let page = app
-        .list_scores(&workspace, &profile, kind, day, &query)
-        .await?;
-    let entered: HashMap<String, Day> = app
-        .store
-        .segment_spans(
-            &workspace,
-            profile.id.as_str(),
-            kind,
-            SpanFilter::Segment(&id),
-        )
-        .await?
-        .into_iter()
-        .filter(|span| span.entered <= day && span.left.is_none_or(|left| left > day))
-        .map(|span| (span.subject, span.entered))
-        .collect();
-    let items = page
-        .items
-        .into_iter()
-        .map(|mut item| {
-            let subject = item["id"].as_str().unwrap_or_default().to_string();
-            if let (Value::Object(object), Some(day)) = (&mut item, entered.get(&subject)) {
-                object.insert("segment_entered".into(), json!(day));
-            }
-            item
-        })
-        .collect();
-    Ok(page_json(items, page.next_cursor))
 }

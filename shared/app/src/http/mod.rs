@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod body;
+mod definitions;
 mod ingest;
 mod response;
 

@@ -6,6 +6,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod alerts;
 pub mod dataset;
 
 use std::io::Write;

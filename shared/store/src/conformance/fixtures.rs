@@ -11,8 +11,9 @@ use pulse_core::{BatchDefaults, Day, Profile, SubjectKind, WorkspaceId, parse_ca
 use serde_json::{Value, json};
 
 use crate::{
-    AcceptedCall, Computation, IngestBatch, IngestOutcome, ListQuery, Page, SegmentSpan,
-    SegmentTransition, Sort, SortField, SpanFilter, Store, StoredSnapshot, Workspace,
+    AcceptedCall, AlertRecord, AlertStatus, Computation, IngestBatch, IngestChange, IngestOutcome,
+    ListQuery, Page, SegmentSpan, SegmentTransition, Sort, SortField, SpanFilter, Store,
+    StoredSnapshot, Workspace,
 };
 
 /// The profile every computation check saves under.
@@ -69,7 +70,11 @@ pub fn batch(received_at: &str, calls: &[Value]) -> IngestBatch {
             AcceptedCall { message_id, call }
         })
         .collect();
-    IngestBatch { received_at, calls }
+    IngestBatch {
+        received_at,
+        calls,
+        first_use_events: Vec::new(),
+    }
 }
 
 /// The same batch received `days` later (a client retrying much later).
@@ -77,7 +82,41 @@ pub fn received_later(batch: &IngestBatch, days: i64) -> IngestBatch {
     IngestBatch {
         received_at: batch.received_at + Duration::days(days),
         calls: batch.calls.clone(),
+        first_use_events: batch.first_use_events.clone(),
     }
+}
+
+/// The batch, watching `events` for each account's first use (the profiles' core features).
+pub fn watching(batch: IngestBatch, events: &[&str]) -> IngestBatch {
+    IngestBatch {
+        first_use_events: events.iter().map(|event| event.to_string()).collect(),
+        ..batch
+    }
+}
+
+/// The first use an ingestion should report.
+pub fn first_use(account: &str, event: &str, identity: &str, at_time: &str) -> IngestChange {
+    IngestChange::FeatureFirstUsed {
+        account: account.to_string(),
+        event: event.to_string(),
+        identity: identity.to_string(),
+        at: at(at_time),
+    }
+}
+
+/// The first uses an outcome reports, by account then event (the port fixes no order).
+pub fn first_uses(outcome: &IngestOutcome) -> Vec<IngestChange> {
+    let mut uses: Vec<IngestChange> = outcome
+        .changes
+        .iter()
+        .filter(|change| matches!(change, IngestChange::FeatureFirstUsed { .. }))
+        .cloned()
+        .collect();
+    uses.sort_by_key(|change| match change {
+        IngestChange::FeatureFirstUsed { account, event, .. } => (account.clone(), event.clone()),
+        _ => unreachable!("only first uses are kept"),
+    });
+    uses
 }
 
 pub fn track(message_id: &str, user: &str, event: &str, timestamp: &str) -> Value {
@@ -427,4 +466,49 @@ pub fn sorted(mut transitions: Vec<SegmentTransition>) -> Vec<SegmentTransition>
             .cmp(&(b.kind, &b.segment, &b.subject, b.entered))
     });
     transitions
+}
+
+/// A pending alert of `rule` about `subject`, raised at `raised_at`, for the `cs-alerts`
+/// channel, with a domain description as a Slack message would show it.
+pub fn alert_record(id: &str, rule: &str, subject: &str, raised_at: &str) -> AlertRecord {
+    AlertRecord {
+        id: id.to_string(),
+        rule: rule.to_string(),
+        subject: subject.to_string(),
+        channel: Some("cs-alerts".to_string()),
+        raised_at: at(raised_at),
+        status: AlertStatus::Pending,
+        next_attempt_at: None,
+        alert: json!({
+            "headline": format!("{subject} triggered {rule}"),
+            "facts": [{"name": "score", "value": 72.5}, {"name": "change", "value": -12}],
+            "segment": null,
+        }),
+        attempts: Vec::new(),
+    }
+}
+
+/// Records alerts; returns the ids the store reports as new, sorted.
+pub async fn insert_alerts(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    alerts: &[AlertRecord],
+) -> Vec<String> {
+    let mut ids = store
+        .insert_alerts(workspace, alerts)
+        .await
+        .unwrap_or_else(|error| panic!("inserting alerts into `{workspace}`: {error}"));
+    ids.sort();
+    ids
+}
+
+pub async fn read_alert(
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    id: &str,
+) -> Option<AlertRecord> {
+    store
+        .alert(workspace, id)
+        .await
+        .unwrap_or_else(|error| panic!("reading alert `{id}` of `{workspace}`: {error}"))
 }

@@ -449,3 +449,61 @@ pub async fn memberships_report_new_accounts_and_new_members_once(store: &dyn St
         "inside one batch the second member joins the account the first created"
     );
 }
+
+/// One account and one identity read on their own, as ingestion-time alerts read them.
+pub async fn single_accounts_and_identities_read_back_as_in_scoring_data(store: &dyn Store) {
+    let acme = new_workspace(store, "acme").await;
+    ingest(
+        store,
+        &acme,
+        &batch(
+            "2026-12-01T10:00:00Z",
+            &[
+                json!({"type": "identify", "userId": "u-1", "anonymousId": "a-1", "messageId": "s1",
+                       "traits": {"name": "Ann"}, "timestamp": "2026-12-01T09:00:00Z"}),
+                json!({"type": "group", "userId": "u-1", "groupId": "acme-inc", "messageId": "s2",
+                       "traits": {"name": "Acme Inc"}, "timestamp": "2026-12-01T09:05:00Z"}),
+                json!({"type": "track", "userId": "u-1", "event": "Report Created", "messageId": "s3",
+                       "timestamp": "2026-12-01T09:10:00Z"}),
+            ],
+        ),
+    )
+    .await;
+    let data = scoring_data(store, &acme, "2026-11-01").await;
+
+    let account = store.account_record(&acme, "acme-inc").await.unwrap();
+    let expected = data.accounts.iter().find(|a| a.id == "acme-inc").cloned();
+    assert_eq!(
+        account, expected,
+        "account_record must match scoring_data's account"
+    );
+    assert_eq!(store.account_record(&acme, "globex").await.unwrap(), None);
+
+    let user = store
+        .identity_record(&acme, "u:u-1")
+        .await
+        .unwrap()
+        .expect("u-1 is stored");
+    let expected = identity(&data, "u:u-1");
+    assert_eq!(user.traits, expected.traits);
+    assert_eq!(user.first_seen, expected.first_seen);
+    assert_eq!(user.last_event, expected.last_event);
+    assert_eq!(user.event_days, expected.event_days);
+    assert_eq!(user.account_ids(), expected.account_ids());
+    let anonymous = store
+        .identity_record(&acme, "a:a-1")
+        .await
+        .unwrap()
+        .expect("a-1 is stored");
+    assert_eq!(anonymous.linked_to.as_deref(), Some("u:u-1"));
+    assert_eq!(
+        store.identity_record(&acme, "u:nobody").await.unwrap(),
+        None
+    );
+    let other = new_workspace(store, "globex").await;
+    assert_eq!(
+        store.account_record(&other, "acme-inc").await.unwrap(),
+        None,
+        "workspaces are isolated"
+    );
+}

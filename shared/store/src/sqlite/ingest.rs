@@ -40,6 +40,8 @@ struct BatchDelta {
     /// Position of each (identity, account) in `memberships`.
     membership_index: HashMap<(String, String), usize>,
     usage: HashMap<(String, Day, String), u64>,
+    /// The earliest time of each (identity, event) in the batch, for first uses.
+    first_events: BTreeMap<(String, String), DateTime<Utc>>,
 }
 
 pub(crate) fn ingest(
@@ -72,6 +74,15 @@ pub(crate) fn ingest(
     apply_identities(connection, workspace, &delta.identities)?;
     apply_accounts(connection, workspace, &delta, &mut outcome)?;
     apply_usage(connection, workspace, &delta.usage)?;
+    if !batch.first_use_events.is_empty() {
+        apply_first_uses(
+            connection,
+            workspace,
+            &delta,
+            &batch.first_use_events,
+            &mut outcome,
+        )?;
+    }
     Ok(outcome)
 }
 
@@ -89,6 +100,11 @@ impl BatchDelta {
                     .usage
                     .entry((identity.clone(), Day::of(at), event.as_str().to_string()))
                     .or_default() += 1;
+                let earliest = self
+                    .first_events
+                    .entry((identity.clone(), event.as_str().to_string()))
+                    .or_insert(at);
+                *earliest = (*earliest).min(at);
             }
             if call.call_type == CallType::Identify {
                 entry.traits.extend(call.traits.clone());
@@ -397,4 +413,80 @@ fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// Records each account's first use of the watched events (core features). A use counts
+/// for every account of the user who made it, as scoring sees them: the identity's links
+/// are followed to their user, and the memberships of every identity linked to that user
+/// count. For each account, the earliest use in the batch is the one reported.
+fn apply_first_uses(
+    connection: &Connection,
+    workspace: &str,
+    delta: &BatchDelta,
+    watched: &[String],
+    outcome: &mut IngestOutcome,
+) -> Result<(), StoreError> {
+    let mut accounts_of = connection
+        .prepare_cached(
+            "WITH RECURSIVE
+               up(id, depth) AS (
+                 SELECT ?2, 0
+                 UNION SELECT i.linked_to, up.depth + 1 FROM identities i JOIN up
+                   ON i.workspace = ?1 AND i.identity = up.id
+                   WHERE i.linked_to IS NOT NULL AND up.depth < 64),
+               owner(id) AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+               linked(id, depth) AS (
+                 SELECT id, 0 FROM owner
+                 UNION SELECT i.identity, linked.depth + 1 FROM identities i JOIN linked
+                   ON i.workspace = ?1 AND i.linked_to = linked.id
+                   WHERE linked.depth < 64)
+             SELECT DISTINCT account FROM memberships
+             WHERE workspace = ?1 AND identity IN (SELECT id FROM linked)",
+        )
+        .map_err(sql)?;
+    let mut accounts_cache: HashMap<&str, Vec<String>> = HashMap::new();
+    // (account, event) → the earliest use in the batch and who made it.
+    let mut firsts: BTreeMap<(String, String), (DateTime<Utc>, &str)> = BTreeMap::new();
+    for ((identity, event), at) in &delta.first_events {
+        if !watched.contains(event) {
+            continue;
+        }
+        if !accounts_cache.contains_key(identity.as_str()) {
+            let accounts = accounts_of
+                .query_map(params![workspace, identity], |row| row.get::<_, String>(0))
+                .map_err(sql)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql)?;
+            accounts_cache.insert(identity, accounts);
+        }
+        for account in &accounts_cache[identity.as_str()] {
+            let first = firsts
+                .entry((account.clone(), event.clone()))
+                .or_insert((*at, identity.as_str()));
+            if *at < first.0 {
+                *first = (*at, identity.as_str());
+            }
+        }
+    }
+    let mut record = connection
+        .prepare_cached(
+            "INSERT OR IGNORE INTO account_first_uses (workspace, account, event, first_at, identity)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sql)?;
+    for ((account, event), (at, identity)) in firsts {
+        if record
+            .execute(params![workspace, account, event, millis(at), identity])
+            .map_err(sql)?
+            > 0
+        {
+            outcome.changes.push(IngestChange::FeatureFirstUsed {
+                account,
+                event,
+                identity: identity.to_string(),
+                at,
+            });
+        }
+    }
+    Ok(())
 }

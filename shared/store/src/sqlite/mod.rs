@@ -2,6 +2,7 @@
 //! data directory. One writer thread applies writes with group commit (see [`writer`]);
 //! reads run on a small pool of read connections, which WAL lets proceed during writes.
 
+mod alerts;
 mod codec;
 mod ingest;
 mod reads;
@@ -9,13 +10,14 @@ mod results;
 mod schema;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
+use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 use rusqlite::{Connection, OpenFlags};
 
@@ -24,8 +26,8 @@ use self::writer::Writer;
 use crate::error::StoreError;
 use crate::port::{SpanFilter, Store, StoreResult};
 use crate::types::{
-    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
-    SegmentSpan, SegmentTransition, Workspace,
+    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
+    IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
 };
 
 pub use schema::SCHEMA_VERSION;
@@ -198,6 +200,26 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>> {
+        let (workspace, account) = (text(workspace), account.to_string());
+        self.read(move |connection| reads::account_record(connection, &workspace, &account))
+            .await
+    }
+
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>> {
+        let (workspace, identity) = (text(workspace), identity.to_string());
+        self.read(move |connection| reads::identity_record(connection, &workspace, &identity))
+            .await
+    }
+
     async fn scoring_data(
         &self,
         workspace: &WorkspaceId,
@@ -356,19 +378,186 @@ impl Store for SqliteStore {
         filter: SpanFilter<'_>,
     ) -> StoreResult<Vec<SegmentSpan>> {
         let (workspace, profile) = (text(workspace), profile.to_string());
-        let (subject, segment) = match filter {
-            SpanFilter::Subject(subject) => (Some(subject.to_string()), None),
-            SpanFilter::Segment(segment) => (None, Some(segment.to_string())),
-        };
+        let filter = OwnedSpanFilter::from(filter);
         self.read(move |connection| {
-            let filter = match (&subject, &segment) {
-                (Some(subject), _) => SpanFilter::Subject(subject),
-                (None, Some(segment)) => SpanFilter::Segment(segment),
-                (None, None) => unreachable!("one filter is always set"),
-            };
-            results::segment_spans(connection, &workspace, &profile, kind, filter)
+            results::segment_spans(connection, &workspace, &profile, kind, filter.borrow())
         })
         .await
+    }
+
+    async fn keys_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, SnapshotKeys>> {
+        let (workspace, profile) = (text(workspace), profile.to_string());
+        self.read(move |connection| results::keys_on(connection, &workspace, &profile, kind, day))
+            .await
+    }
+
+    async fn previous_day(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<Option<Day>> {
+        let (workspace, profile) = (text(workspace), profile.to_string());
+        self.read(move |connection| results::previous_day(connection, &workspace, &profile, day))
+            .await
+    }
+
+    async fn put_rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+        matches: &BTreeMap<String, BTreeSet<String>>,
+    ) -> StoreResult<()> {
+        let (workspace, profile, matches) = (text(workspace), profile.to_string(), matches.clone());
+        self.writer
+            .run(move |connection| {
+                alerts::put_rule_matches(connection, &workspace, &profile, day, &matches)
+            })
+            .await
+    }
+
+    async fn rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<BTreeMap<String, BTreeSet<String>>> {
+        let (workspace, profile) = (text(workspace), profile.to_string());
+        self.read(move |connection| alerts::rule_matches(connection, &workspace, &profile, day))
+            .await
+    }
+
+    async fn put_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let (workspace, id, body) = (text(workspace), id.to_string(), body.clone());
+        self.writer
+            .run(move |connection| alerts::put_definition(connection, &workspace, kind, &id, &body))
+            .await
+    }
+
+    async fn definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        let (workspace, id) = (text(workspace), id.to_string());
+        self.read(move |connection| alerts::definition(connection, &workspace, kind, &id))
+            .await
+    }
+
+    async fn definitions(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+    ) -> StoreResult<Vec<serde_json::Value>> {
+        let workspace = text(workspace);
+        self.read(move |connection| alerts::definitions(connection, &workspace, kind))
+            .await
+    }
+
+    async fn delete_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let (workspace, id) = (text(workspace), id.to_string());
+        self.writer
+            .run(move |connection| alerts::delete_definition(connection, &workspace, kind, &id))
+            .await
+    }
+
+    async fn insert_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        records: &[AlertRecord],
+    ) -> StoreResult<Vec<String>> {
+        let (workspace, records) = (text(workspace), records.to_vec());
+        self.writer
+            .run(move |connection| alerts::insert_alerts(connection, &workspace, &records))
+            .await
+    }
+
+    async fn alert(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<AlertRecord>> {
+        let (workspace, id) = (text(workspace), id.to_string());
+        self.read(move |connection| alerts::alert(connection, &workspace, &id))
+            .await
+    }
+
+    async fn update_alert(&self, workspace: &WorkspaceId, record: &AlertRecord) -> StoreResult<()> {
+        let (workspace, record) = (text(workspace), record.clone());
+        self.writer
+            .run(move |connection| alerts::update_alert(connection, &workspace, &record))
+            .await
+    }
+
+    async fn due_alerts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(WorkspaceId, AlertRecord)>> {
+        self.read(move |connection| alerts::due_alerts(connection, now, limit))
+            .await
+    }
+
+    async fn alerts(
+        &self,
+        workspace: &WorkspaceId,
+        query: &AlertQuery,
+    ) -> StoreResult<Page<AlertRecord>> {
+        let (workspace, query) = (text(workspace), query.clone());
+        self.read(move |connection| alerts::alerts(connection, &workspace, &query))
+            .await
+    }
+
+    async fn last_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        rule: &str,
+    ) -> StoreResult<HashMap<String, DateTime<Utc>>> {
+        let (workspace, rule) = (text(workspace), rule.to_string());
+        self.read(move |connection| alerts::last_alerts(connection, &workspace, &rule))
+            .await
+    }
+}
+
+/// A [`SpanFilter`] that owns its text, to cross into a blocking task.
+enum OwnedSpanFilter {
+    Subject(String),
+    Segment(String),
+    EnteredOn(Day),
+}
+
+impl From<SpanFilter<'_>> for OwnedSpanFilter {
+    fn from(filter: SpanFilter<'_>) -> Self {
+        match filter {
+            SpanFilter::Subject(subject) => OwnedSpanFilter::Subject(subject.to_string()),
+            SpanFilter::Segment(segment) => OwnedSpanFilter::Segment(segment.to_string()),
+            SpanFilter::EnteredOn(day) => OwnedSpanFilter::EnteredOn(day),
+        }
+    }
+}
+
+impl OwnedSpanFilter {
+    fn borrow(&self) -> SpanFilter<'_> {
+        match self {
+            OwnedSpanFilter::Subject(subject) => SpanFilter::Subject(subject),
+            OwnedSpanFilter::Segment(segment) => SpanFilter::Segment(segment),
+            OwnedSpanFilter::EnteredOn(day) => SpanFilter::EnteredOn(*day),
+        }
     }
 }
 

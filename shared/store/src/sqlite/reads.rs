@@ -230,6 +230,84 @@ pub(crate) fn scoring_data(
     Ok(data)
 }
 
+pub(crate) fn account_record(
+    connection: &Connection,
+    workspace: &str,
+    account: &str,
+) -> Result<Option<AccountRecord>, StoreError> {
+    let row = connection
+        .query_row(
+            "SELECT traits, first_seen FROM accounts WHERE workspace = ?1 AND account = ?2",
+            params![workspace, account],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)),
+        )
+        .optional()
+        .map_err(sql)?;
+    row.map(|(traits, first_seen)| {
+        Ok(AccountRecord {
+            id: account.to_string(),
+            traits: traits_from(&traits)?,
+            first_seen: from_millis(first_seen),
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn identity_record(
+    connection: &Connection,
+    workspace: &str,
+    identity: &str,
+) -> Result<Option<IdentityRecord>, StoreError> {
+    let row = connection
+        .query_row(
+            "SELECT linked_to, traits, first_seen, last_event, event_days FROM identities
+             WHERE workspace = ?1 AND identity = ?2",
+            params![workspace, identity],
+            |row| {
+                Ok((
+                    row.get::<_, Option<String>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Vec<u8>>(4)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(sql)?;
+    let Some((linked_to, traits, first_seen, last_event, days)) = row else {
+        return Ok(None);
+    };
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT account, joined_at FROM memberships WHERE workspace = ?1 AND identity = ?2",
+        )
+        .map_err(sql)?;
+    let accounts = statement
+        .query_map(params![workspace, identity], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(sql)?
+        .map(|row| {
+            let (account, joined_at) = row.map_err(sql)?;
+            Ok(Membership {
+                account,
+                joined_at: from_millis(Some(joined_at))
+                    .ok_or_else(|| StoreError::corrupt("membership time"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(IdentityRecord {
+        key: identity.to_string(),
+        linked_to,
+        traits: traits_from(&traits)?,
+        first_seen: from_millis(first_seen),
+        last_event: from_millis(last_event),
+        event_days: decode_days(&days),
+        accounts,
+    }))
+}
+
 pub(crate) fn put_profile(
     connection: &Connection,
     workspace: &str,

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use pulse_core::{Day, SubjectKind};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value as SqlValue};
 
-use super::codec::{day_from, millis, sql, to_json};
+use super::codec::{day_from, from_millis, millis, sql, to_json};
 use crate::error::StoreError;
 use crate::port::SpanFilter;
 use crate::types::{
     Computation, HistoryPoint, ListQuery, Page, SegmentSpan, SegmentTransition, SortField,
     StoredSnapshot, decode_offset_cursor, encode_offset_cursor,
 };
+use pulse_core::snapshot::SnapshotKeys;
 
 pub(crate) fn save_computation(
     connection: &Connection,
@@ -279,6 +280,59 @@ pub(crate) fn is_computed(
         .map_err(sql)
 }
 
+pub(crate) fn previous_day(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    day: Day,
+) -> Result<Option<Day>, StoreError> {
+    let previous: Option<i64> = connection
+        .query_row(
+            "SELECT max(day) FROM computations WHERE workspace = ?1 AND profile = ?2 AND day < ?3",
+            params![workspace, profile, day.number()],
+            |row| row.get(0),
+        )
+        .map_err(sql)?;
+    previous.map(day_from).transpose()
+}
+
+pub(crate) fn keys_on(
+    connection: &Connection,
+    workspace: &str,
+    profile: &str,
+    kind: SubjectKind,
+    day: Day,
+) -> Result<HashMap<String, SnapshotKeys>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT subject, score, raw_score, score_change, activation, frequency, last_seen, accounts, segments
+             FROM snapshots WHERE workspace = ?1 AND profile = ?2 AND kind = ?3 AND day = ?4",
+        )
+        .map_err(sql)?;
+    let mut rows = statement
+        .query(params![workspace, profile, kind.as_str(), day.number()])
+        .map_err(sql)?;
+    let mut keys = HashMap::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        let accounts: String = row.get(7).map_err(sql)?;
+        let segments: String = row.get(8).map_err(sql)?;
+        keys.insert(
+            row.get::<_, String>(0).map_err(sql)?,
+            SnapshotKeys {
+                score: row.get(1).map_err(sql)?,
+                raw_score: row.get(2).map_err(sql)?,
+                score_change: row.get(3).map_err(sql)?,
+                activation: row.get(4).map_err(sql)?,
+                frequency: row.get(5).map_err(sql)?,
+                last_seen: from_millis(row.get(6).map_err(sql)?),
+                accounts: serde_json::from_str(&accounts).map_err(StoreError::corrupt)?,
+                segments: serde_json::from_str(&segments).map_err(StoreError::corrupt)?,
+            },
+        );
+    }
+    Ok(keys)
+}
+
 pub(crate) fn scores_on(
     connection: &Connection,
     workspace: &str,
@@ -464,9 +518,10 @@ pub(crate) fn segment_spans(
     kind: SubjectKind,
     filter: SpanFilter<'_>,
 ) -> Result<Vec<SegmentSpan>, StoreError> {
-    let (column, value) = match filter {
-        SpanFilter::Subject(subject) => ("subject", subject),
-        SpanFilter::Segment(segment) => ("segment", segment),
+    let (column, value): (&str, SqlValue) = match filter {
+        SpanFilter::Subject(subject) => ("subject", subject.to_string().into()),
+        SpanFilter::Segment(segment) => ("segment", segment.to_string().into()),
+        SpanFilter::EnteredOn(day) => ("entered", i64::from(day.number()).into()),
     };
     let mut statement = connection
         .prepare_cached(&format!(

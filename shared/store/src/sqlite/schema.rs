@@ -136,6 +136,50 @@ CREATE INDEX snapshots_by_subject ON snapshots (workspace, profile, kind, subjec
 ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '[]';
 DROP TABLE snapshot_links;
 "#,
+    // 4: segments and alerts — rule state, definitions, alerts with their deliveries, and
+    // each account's first use of the events that are core features.
+    r#"
+CREATE TABLE rule_matches (
+    workspace   TEXT NOT NULL,
+    profile     TEXT NOT NULL,
+    day         INTEGER NOT NULL,
+    rule_key    TEXT NOT NULL,
+    subjects    TEXT NOT NULL,
+    PRIMARY KEY (workspace, profile, day, rule_key)
+) WITHOUT ROWID;
+CREATE TABLE definitions (
+    workspace   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    id          TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (workspace, kind, id)
+) WITHOUT ROWID;
+CREATE TABLE alerts (
+    workspace       TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    channel         TEXT,
+    raised_at       INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    next_attempt_at INTEGER,
+    alert           TEXT NOT NULL,
+    attempts        TEXT NOT NULL,
+    PRIMARY KEY (workspace, id)
+) WITHOUT ROWID;
+CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
+CREATE INDEX alerts_by_time ON alerts (workspace, raised_at);
+CREATE INDEX alerts_by_rule ON alerts (workspace, rule, subject, raised_at);
+CREATE INDEX identities_by_link ON identities (workspace, linked_to);
+CREATE TABLE account_first_uses (
+    workspace   TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    first_at    INTEGER NOT NULL,
+    identity    TEXT NOT NULL,
+    PRIMARY KEY (workspace, account, event)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
