@@ -8,16 +8,16 @@ mod dynamodb_support;
 use dynamodb_support::faults::{Crash, Faults};
 use dynamodb_support::{fresh_table, store_on, store_with};
 use pulse_store::conformance::fixtures::{
-    alias, batch, canonical, daily_count, group, identify, ingest, lifetime, new_workspace,
-    scoring_data, track, track_in,
+    alias, batch, canonical, daily_count, first_use, first_uses, group, identify, ingest,
+    lifetime, new_workspace, scoring_data, track, track_in, watching,
 };
 use pulse_store::{IngestBatch, IngestChange, IngestOutcome, Store, StoreError};
 use serde_json::json;
 
-/// Three identities, events on two days, traits, an account with traits, a membership and
-/// links: every kind of item ingestion writes.
+/// Three identities, events on two days, traits, an account with traits, a membership,
+/// links and a watched event's first use: every kind of item ingestion writes.
 fn mixed_batch() -> IngestBatch {
-    batch(
+    let calls = batch(
         "2026-12-02T18:00:00Z",
         &[
             identify("m01", "u-1", json!({"plan": "pro"}), "2026-12-01T08:00:00Z"),
@@ -42,13 +42,14 @@ fn mixed_batch() -> IngestBatch {
                    "timestamp": "2026-12-02T11:00:00Z"}),
             track("m08", "u-2", "Report Created", "2026-12-02T12:00:00Z"),
         ],
-    )
+    );
+    watching(calls, &["Report Created"])
 }
 
 fn sub_batch(whole: &IngestBatch, range: std::ops::Range<usize>) -> IngestBatch {
     IngestBatch {
-        received_at: whole.received_at,
         calls: whole.calls[range].to_vec(),
+        ..whole.clone()
     }
 }
 
@@ -133,6 +134,16 @@ async fn a_crash_after_any_write_then_a_retry_counts_every_call_once() {
         "the batch writes {} times",
         reference.writes
     );
+    assert_eq!(
+        first_uses(&reference.outcome),
+        vec![first_use(
+            "acme-inc",
+            "Report Created",
+            "u:u-1",
+            "2026-12-01T09:00:00Z"
+        )],
+        "premise: the batch records acme-inc's first report"
+    );
 
     for at in 1..=reference.writes {
         crash_then_retry(&batch, Crash::BeforeWrite(at), &reference).await;
@@ -160,6 +171,12 @@ async fn a_retry_regrouped_differently_after_a_crash_counts_every_call_once() {
 
         assert_eq!(late.stored + early.stored, 8, "crash after write {at}");
         assert_eq!(again.stored, 0);
+        assert_eq!(
+            first_uses(&late).len() + first_uses(&early).len(),
+            1,
+            "crash after write {at}: acme-inc's first report is reported once overall \
+             ({late:?}, {early:?})"
+        );
         assert_eq!(
             canonical(scoring_data(&clean, &acme, "2026-11-01").await),
             reference.data,

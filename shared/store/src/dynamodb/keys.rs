@@ -1,7 +1,7 @@
 //! Every key of the single table, built in one place (see `shared/store/README.md`).
 //!
-//! Items live under `PK`/`SK` (strings); `GSI1PK`/`GSI1SK` index spans by segment and
-//! memberships by account. Workspace, profile and segment ids are slugs (`[a-z0-9_-]`), so
+//! Items live under `PK`/`SK` (strings); `GSI1PK`/`GSI1SK` index spans by segment,
+//! memberships by account and alerts by raised time. Workspace, profile and segment ids are slugs (`[a-z0-9_-]`), so
 //! `#` only ever separates; user, account and subject ids may contain anything, so they
 //! are either the last part of a key or length-prefixed, and are always stored again as
 //! plain attributes: keys are built, never parsed.
@@ -56,6 +56,14 @@ pub mod entity {
     pub const SPAN_STATE: &str = "span_state";
     pub const SNAPSHOT: &str = "snapshot";
     pub const SPAN: &str = "span";
+    pub const ENTERED: &str = "entered";
+    pub const RULE_MATCHES: &str = "rule_matches";
+    pub const DEFINITION: &str = "definition";
+    pub const LINK: &str = "link";
+    pub const FIRST_USE: &str = "first_use";
+    pub const ALERT: &str = "alert";
+    pub const DUE: &str = "due";
+    pub const LAST_ALERT: &str = "last_alert";
 }
 
 /// The shard of a value: FNV-1a (stable across processes and releases, unlike std's
@@ -94,7 +102,7 @@ pub fn api_key(hash: &str) -> Key {
 
 // --- profiles ----------------------------------------------------------------------------
 
-/// A workspace's own partition: its profiles (and, later, segments and alert rules).
+/// A workspace's own partition: its profiles, custom segments and alert rules.
 pub fn workspace_partition(workspace: &str) -> String {
     format!("WS#{workspace}")
 }
@@ -105,6 +113,21 @@ pub fn profile(workspace: &str, id: &str) -> Key {
     Key::new(
         workspace_partition(workspace),
         format!("{PROFILE_PREFIX}{id}"),
+    )
+}
+
+// --- definitions: custom segments and alert rules --------------------------------------------
+
+/// The sort-key prefix of one kind of definition (`segment`, `alert_rule`): one Query lists
+/// them in id order.
+pub fn definition_prefix(kind: &str) -> String {
+    format!("DEF#{kind}#")
+}
+
+pub fn definition(workspace: &str, kind: &str, id: &str) -> Key {
+    Key::new(
+        workspace_partition(workspace),
+        format!("{}{id}", definition_prefix(kind)),
     )
 }
 
@@ -143,6 +166,21 @@ pub fn membership(workspace: &str, identity: &str, account: &str) -> Key {
     )
 }
 
+/// The sort-key prefix of an identity's memberships (one Query reads them).
+pub fn memberships_prefix(identity: &str) -> String {
+    format!("{MEMBERSHIP_PREFIX}{}#{identity}#", identity.len())
+}
+
+/// The identities linked to `target` (the reverse of `linked_to`): one item per link, in
+/// the target's own partition, so that one Query finds who is linked to a user.
+pub fn links_partition(workspace: &str, target: &str) -> String {
+    format!("WS#{workspace}#LN#{target}")
+}
+
+pub fn link(workspace: &str, target: &str, source: &str) -> Key {
+    Key::new(links_partition(workspace, target), source)
+}
+
 /// GSI1 of a membership: the members of an account.
 pub fn members_of(workspace: &str, account: &str) -> String {
     format!("WS#{workspace}#MEMBERS#{account}")
@@ -157,6 +195,11 @@ pub fn account(workspace: &str, account: &str) -> Key {
         account_partition(workspace, shard(account)),
         format!("C#{account}"),
     )
+}
+
+/// The first use of an event by an account (core features), one item per pair.
+pub fn first_use(workspace: &str, account: &str, event: &str) -> Key {
+    Key::new(format!("WS#{workspace}#FU#{account}"), format!("F#{event}"))
 }
 
 // --- usage and message ids ----------------------------------------------------------------
@@ -254,6 +297,31 @@ pub fn span_state_chunk(
     )
 }
 
+/// Which subjects each extra rule matched on a day (a list item, see `lists.rs`).
+pub fn rule_matches(workspace: &str, profile: &str, generation: u64, on: Day) -> Key {
+    Key::new(
+        results_partition(workspace, profile, generation),
+        format!("RULES#{}", day(on)),
+    )
+}
+
+/// The spans a day opened, per kind (a list item, see `lists.rs`).
+pub fn entered(workspace: &str, profile: &str, generation: u64, kind: SubjectKind, on: Day) -> Key {
+    Key::new(
+        results_partition(workspace, profile, generation),
+        format!("ENTERED#{}#{}", day(on), kind.as_str()),
+    )
+}
+
+/// A chunk of a list stored under `list` (its sort key, then the save and the number).
+pub fn list_chunk(list: &Key, save: &str, chunk: usize) -> Key {
+    Key::new(&list.pk, format!("{}{save}#{chunk:04}", list_chunk_prefix(list)))
+}
+
+pub fn list_chunk_prefix(list: &Key) -> String {
+    format!("{}#", list.sk)
+}
+
 /// One subject's results: a snapshot per computed day and its segment spans.
 pub fn subject_partition(
     workspace: &str,
@@ -322,6 +390,50 @@ pub fn segment_spans(
 
 pub fn segment_span_sort(subject: &str, entered: Day) -> String {
     format!("{subject}#{}", day(entered))
+}
+
+// --- alerts ----------------------------------------------------------------------------------
+
+/// An alert, by id (insert-if-absent is a conditional Put), in one of the workspace's
+/// shards. Its GSI1 entry lists the workspace's alerts newest first ([`alerts_by_time`]).
+pub fn alert(workspace: &str, id: &str) -> Key {
+    Key::new(
+        format!("WS#{workspace}#AL#{:02}", shard(id)),
+        format!("AL#{id}"),
+    )
+}
+
+/// GSI1 partition of a workspace's alerts, sorted by [`alert_time_sort`].
+pub fn alerts_by_time(workspace: &str) -> String {
+    format!("WS#{workspace}#ALERTS")
+}
+
+/// Raised time first (newest-first Queries, keyset cursors), then the id (unique).
+pub fn alert_time_sort(raised_ms: i64, id: &str) -> String {
+    format!("{}#{id}", millis(raised_ms))
+}
+
+/// The alerts waiting for delivery, across workspaces: one item per pending or retrying
+/// alert (deleted when it is delivered, failed or logged), oldest raised first in each of
+/// [`SHARDS`] partitions.
+pub fn due_partition(shard: u32) -> String {
+    format!("DUE#{shard:02}")
+}
+
+pub fn due(workspace: &str, id: &str, raised_ms: i64) -> Key {
+    Key::new(
+        due_partition(self::shard(&format!("{workspace}#{id}"))),
+        format!("{}#{workspace}#{id}", millis(raised_ms)),
+    )
+}
+
+/// When each subject last alerted for a rule (cooldowns): one item per (rule, subject).
+pub fn last_alerts_partition(workspace: &str, rule: &str) -> String {
+    format!("WS#{workspace}#LAST#{rule}")
+}
+
+pub fn last_alert(workspace: &str, rule: &str, subject: &str) -> Key {
+    Key::new(last_alerts_partition(workspace, rule), format!("S#{subject}"))
 }
 
 #[cfg(test)]
@@ -424,6 +536,69 @@ mod tests {
                 .sk
                 .starts_with(&index_prefix(day, SubjectKind::Accounts))
         );
+    }
+
+    #[test]
+    fn definitions_of_each_kind_share_a_prefix_beside_the_profiles() {
+        let segment = definition("acme", "segment", "at_risk");
+        assert_eq!(segment.pk, workspace_partition("acme"));
+        assert_eq!(segment.sk, "DEF#segment#at_risk");
+        assert!(segment.sk.starts_with(&definition_prefix("segment")));
+        assert!(
+            !definition("acme", "alert_rule", "x")
+                .sk
+                .starts_with(&definition_prefix("segment"))
+        );
+        assert!(!segment.sk.starts_with(PROFILE_PREFIX));
+    }
+
+    #[test]
+    fn an_identitys_memberships_share_a_prefix_no_other_identity_has() {
+        let prefix = memberships_prefix("u:a");
+        assert!(membership("w", "u:a", "acme").sk.starts_with(&prefix));
+        assert!(!membership("w", "u:a#b", "acme").sk.starts_with(&prefix));
+        assert!(!membership("w", "u:ab", "acme").sk.starts_with(&prefix));
+    }
+
+    #[test]
+    fn list_chunks_follow_their_list_and_no_other() {
+        let day = on("2026-12-01");
+        let users = entered("acme", "cs", 0, SubjectKind::Users, day);
+        let accounts = entered("acme", "cs", 0, SubjectKind::Accounts, day);
+        let chunk = list_chunk(&users, "s1", 2);
+        assert_eq!(chunk.pk, users.pk);
+        assert_eq!(chunk.sk, "ENTERED#2026-12-01#users#s1#0002");
+        assert!(chunk.sk.starts_with(&list_chunk_prefix(&users)));
+        assert!(!chunk.sk.starts_with(&list_chunk_prefix(&accounts)));
+        let rules = rule_matches("acme", "cs", 0, day);
+        assert_eq!(rules.sk, "RULES#2026-12-01");
+        assert!(
+            !rules.sk.starts_with(COMPUTATION_PREFIX),
+            "latest_day reads DAY# only"
+        );
+    }
+
+    #[test]
+    fn alert_keys_sort_by_raised_time_and_spread_over_shards() {
+        assert_eq!(alert("acme", "a1").sk, "AL#a1");
+        assert!(alert("acme", "a1").pk.starts_with("WS#acme#AL#"));
+        assert!(alert_time_sort(999, "z") < alert_time_sort(1_000, "a"));
+        let due_early = due("acme", "a1", 1_000);
+        assert!(due_early.pk.starts_with("DUE#"));
+        assert!(due_early.sk < due("globex", "a0", 2_000).sk);
+        assert_eq!(due_early.sk, "000000000001000#acme#a1");
+        assert_ne!(
+            last_alert("acme", "r1", "s").pk,
+            last_alert("acme", "r2", "s").pk
+        );
+    }
+
+    #[test]
+    fn links_live_under_their_target() {
+        let key = link("acme", "u:u-1", "a:anon-1");
+        assert_eq!(key.pk, "WS#acme#LN#u:u-1");
+        assert_eq!(key.sk, "a:anon-1");
+        assert_ne!(first_use("acme", "a", "b#c").pk, first_use("acme", "a#b", "c").pk);
     }
 
     #[test]

@@ -1,22 +1,27 @@
 //! The DynamoDB store: one table, single-table design (`shared/store/README.md` documents
 //! every entity, key and access pattern). Ingestion writes merged, crash-safe aggregates
 //! with exact message-id de-duplication ([`ingest`]); results are stored per subject with a
-//! compact per-day index ([`results`]). Every request asks for its consumed capacity, and
-//! the store keeps running totals ([`DynamoStore::consumed`]).
+//! compact per-day index ([`results`]); alerts are one item each with a due item while they
+//! wait for delivery ([`alerts`]). Every request asks for its consumed capacity, and the
+//! store keeps running totals ([`DynamoStore::consumed`]).
 
+mod alerts;
 mod attrs;
 mod chunks;
 mod concurrent;
 mod db;
+mod definitions;
 mod ingest;
 pub mod keys;
+mod lists;
+mod lookup;
 mod pending;
 mod reads;
 mod records;
 mod results;
 mod table;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,7 +29,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use chrono::{DateTime, Utc};
-use pulse_core::records::ScoringData;
+use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
+use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 
 pub use self::db::Consumed;
@@ -32,8 +38,8 @@ use self::db::Db;
 pub use self::table::create_table;
 use crate::port::{SpanFilter, Store, StoreResult};
 use crate::types::{
-    ApiKeyRecord, Computation, HistoryPoint, IngestBatch, IngestOutcome, ListQuery, Page,
-    SegmentSpan, SegmentTransition, Workspace,
+    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint,
+    IngestBatch, IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
 };
 
 /// How long one request attempt may take when the client sets no limit.
@@ -135,6 +141,22 @@ impl Store for DynamoStore {
 
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         reads::purge_message_ids(&self.db, before).await
+    }
+
+    async fn account_record(
+        &self,
+        workspace: &WorkspaceId,
+        account: &str,
+    ) -> StoreResult<Option<AccountRecord>> {
+        lookup::account_record(&self.db, text(workspace), account).await
+    }
+
+    async fn identity_record(
+        &self,
+        workspace: &WorkspaceId,
+        identity: &str,
+    ) -> StoreResult<Option<IdentityRecord>> {
+        lookup::identity_record(&self.db, text(workspace), identity).await
     }
 
     async fn scoring_data(
@@ -239,6 +261,25 @@ impl Store for DynamoStore {
         results::history(&self.db, text(workspace), profile, kind, subject, from, to).await
     }
 
+    async fn keys_on(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        kind: SubjectKind,
+        day: Day,
+    ) -> StoreResult<HashMap<String, SnapshotKeys>> {
+        results::keys_on(&self.db, text(workspace), profile, kind, day).await
+    }
+
+    async fn previous_day(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<Option<Day>> {
+        results::previous_day(&self.db, text(workspace), profile, day).await
+    }
+
     async fn segment_spans(
         &self,
         workspace: &WorkspaceId,
@@ -247,6 +288,101 @@ impl Store for DynamoStore {
         filter: SpanFilter<'_>,
     ) -> StoreResult<Vec<SegmentSpan>> {
         results::segment_spans(&self.db, text(workspace), profile, kind, filter).await
+    }
+
+    async fn put_rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+        matches: &BTreeMap<String, BTreeSet<String>>,
+    ) -> StoreResult<()> {
+        results::put_rule_matches(&self.db, text(workspace), profile, day, matches).await
+    }
+
+    async fn rule_matches(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &str,
+        day: Day,
+    ) -> StoreResult<BTreeMap<String, BTreeSet<String>>> {
+        results::rule_matches(&self.db, text(workspace), profile, day).await
+    }
+
+    async fn put_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> StoreResult<()> {
+        definitions::put_definition(&self.db, text(workspace), kind, id, body).await
+    }
+
+    async fn definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        definitions::definition(&self.db, text(workspace), kind, id).await
+    }
+
+    async fn definitions(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+    ) -> StoreResult<Vec<serde_json::Value>> {
+        definitions::definitions(&self.db, text(workspace), kind).await
+    }
+
+    async fn delete_definition(
+        &self,
+        workspace: &WorkspaceId,
+        kind: DefinitionKind,
+        id: &str,
+    ) -> StoreResult<bool> {
+        definitions::delete_definition(&self.db, text(workspace), kind, id).await
+    }
+
+    async fn insert_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        alerts: &[AlertRecord],
+    ) -> StoreResult<Vec<String>> {
+        alerts::insert_alerts(&self.db, text(workspace), alerts).await
+    }
+
+    async fn alert(&self, workspace: &WorkspaceId, id: &str) -> StoreResult<Option<AlertRecord>> {
+        alerts::alert(&self.db, text(workspace), id).await
+    }
+
+    async fn update_alert(&self, workspace: &WorkspaceId, alert: &AlertRecord) -> StoreResult<()> {
+        alerts::update_alert(&self.db, text(workspace), alert).await
+    }
+
+    async fn due_alerts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(WorkspaceId, AlertRecord)>> {
+        alerts::due_alerts(&self.db, now, limit).await
+    }
+
+    async fn alerts(
+        &self,
+        workspace: &WorkspaceId,
+        query: &AlertQuery,
+    ) -> StoreResult<Page<AlertRecord>> {
+        alerts::alerts(&self.db, text(workspace), query).await
+    }
+
+    async fn last_alerts(
+        &self,
+        workspace: &WorkspaceId,
+        rule: &str,
+    ) -> StoreResult<HashMap<String, DateTime<Utc>>> {
+        alerts::last_alerts(&self.db, text(workspace), rule).await
     }
 }
 

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
 mod batch;
 mod query;
 
-pub use query::{QuerySpec, Range};
+pub use query::{Filter, QuerySpec, Range};
 
 use super::attrs::{Item, item_size, key_item, read_units, write_units};
 use super::keys::{self, Key};
@@ -77,6 +77,8 @@ pub enum Condition {
     New,
     /// The item must still carry this version (`v`).
     Version(u64),
+    /// The item must exist already (an update of something recorded).
+    Exists,
 }
 
 impl Condition {
@@ -107,6 +109,13 @@ impl From<StoreError> for WriteError {
 #[derive(Clone, Debug)]
 pub enum Write {
     Put(Item),
+    Delete(Key),
+}
+
+/// One TransactWriteItems entry.
+#[derive(Clone, Debug)]
+pub enum TransactWrite {
+    Put(Item, Condition),
     Delete(Key),
 }
 
@@ -291,24 +300,52 @@ impl Db {
 
     /// All-or-nothing puts (at most 100). `Err(ConditionFailed)` when any condition failed.
     pub async fn transact_put(&self, puts: Vec<(Item, Condition)>) -> Result<(), WriteError> {
-        if puts.len() > MAX_TRANSACT_ITEMS {
+        self.transact_write(
+            puts.into_iter()
+                .map(|(item, condition)| TransactWrite::Put(item, condition))
+                .collect(),
+        )
+        .await
+    }
+
+    /// All-or-nothing puts and deletes (at most 100). `Err(ConditionFailed)` when any
+    /// condition failed (nothing was written then).
+    pub async fn transact_write(&self, writes: Vec<TransactWrite>) -> Result<(), WriteError> {
+        if writes.len() > MAX_TRANSACT_ITEMS {
             return Err(WriteError::Store(StoreError::Invalid(format!(
                 "a transaction of {} items is over DynamoDB's limit of {MAX_TRANSACT_ITEMS}",
-                puts.len()
+                writes.len()
             ))));
         }
-        let mut items = Vec::with_capacity(puts.len());
-        for (item, condition) in &puts {
-            self.estimate(0.0, 2.0 * write_units(item_size(item)) + gsi_units(item));
-            let (expression, values) = condition_expression(*condition);
-            let put = aws_sdk_dynamodb::types::Put::builder()
-                .table_name(self.table.as_ref())
-                .set_item(Some(item.clone()))
-                .set_condition_expression(expression)
-                .set_expression_attribute_values(values)
-                .build()
-                .map_err(|error| WriteError::Store(StoreError::Invalid(error.to_string())))?;
-            items.push(TransactWriteItem::builder().put(put).build());
+        let invalid = |error: aws_sdk_dynamodb::error::BuildError| {
+            WriteError::Store(StoreError::Invalid(error.to_string()))
+        };
+        let mut items = Vec::with_capacity(writes.len());
+        for write in &writes {
+            let entry = match write {
+                TransactWrite::Put(item, condition) => {
+                    self.estimate(0.0, 2.0 * write_units(item_size(item)) + gsi_units(item));
+                    let (expression, values) = condition_expression(*condition);
+                    let put = aws_sdk_dynamodb::types::Put::builder()
+                        .table_name(self.table.as_ref())
+                        .set_item(Some(item.clone()))
+                        .set_condition_expression(expression)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .map_err(invalid)?;
+                    TransactWriteItem::builder().put(put).build()
+                }
+                TransactWrite::Delete(key) => {
+                    self.estimate(0.0, 2.0);
+                    let delete = aws_sdk_dynamodb::types::Delete::builder()
+                        .table_name(self.table.as_ref())
+                        .set_key(Some(key_item(key)))
+                        .build()
+                        .map_err(invalid)?;
+                    TransactWriteItem::builder().delete(delete).build()
+                }
+            };
+            items.push(entry);
         }
         let result = self
             .send(|| {
@@ -337,6 +374,30 @@ impl Db {
             }
         }
     }
+
+    /// Deletes an item; returns it as it was (`None` when there was none).
+    pub async fn delete(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .send(|| {
+                self.client
+                    .delete_item()
+                    .table_name(self.table.as_ref())
+                    .set_key(Some(key_item(key)))
+                    .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await
+            .map_err(|error| store_error("DeleteItem", error))?;
+        self.report(true, output.consumed_capacity());
+        let old = output.attributes;
+        let size = old.as_ref().map_or(0, item_size);
+        self.estimate(
+            0.0,
+            write_units(size) + old.as_ref().map_or(0.0, |item| gsi_units(item)),
+        );
+        Ok(old)
+    }
 }
 
 fn condition_expression(
@@ -345,6 +406,7 @@ fn condition_expression(
     match condition {
         Condition::Always => (None, None),
         Condition::New => (Some(format!("attribute_not_exists({})", keys::PK)), None),
+        Condition::Exists => (Some(format!("attribute_exists({})", keys::PK)), None),
         Condition::Version(version) => (
             Some("v = :expected_version".to_string()),
             Some(HashMap::from([(

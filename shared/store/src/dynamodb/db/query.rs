@@ -1,4 +1,5 @@
-//! Query and Scan: key conditions, and `LastEvaluatedKey` followed across 1 MB pages.
+//! Query and Scan: key conditions, filters, and `LastEvaluatedKey` followed across 1 MB
+//! pages.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,17 @@ pub enum Range {
     Prefix(String),
     From(String),
     Between(String, String),
+    /// Sort keys strictly below this one (keyset paging, newest first).
+    Below(String),
+}
+
+/// A FilterExpression: applied by DynamoDB after it reads the items, so it saves transfer,
+/// not capacity. Placeholders must not start with `:a`, `:b` or `:pk` (the key condition's).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub expression: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
 }
 
 #[derive(Clone, Debug)]
@@ -25,7 +37,9 @@ pub struct QuerySpec {
     /// Query GSI1 instead of the table (always eventually consistent).
     pub on_gsi1: bool,
     pub newest_first: bool,
+    /// Stop after this many (matching) items.
     pub limit: Option<usize>,
+    pub filter: Option<Filter>,
 }
 
 impl QuerySpec {
@@ -36,6 +50,7 @@ impl QuerySpec {
             on_gsi1: false,
             newest_first: false,
             limit: None,
+            filter: None,
         }
     }
 }
@@ -62,13 +77,35 @@ impl Db {
                 values.insert(":a".into(), AttributeValue::S(from.clone()));
                 values.insert(":b".into(), AttributeValue::S(to.clone()));
             }
+            Range::Below(below) => {
+                expression.push_str(&format!(" AND {sort} < :a"));
+                values.insert(":a".into(), AttributeValue::S(below.clone()));
+            }
         }
+        let (filter, names) = match &spec.filter {
+            Some(filter) => {
+                values.extend(filter.values.clone());
+                (
+                    Some(filter.expression.clone()),
+                    (!filter.names.is_empty()).then(|| filter.names.clone()),
+                )
+            }
+            None => (None, None),
+        };
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let page_limit = spec
-                .limit
-                .map(|limit| (limit - items.len()).min(i32::MAX as usize) as i32);
+            // With a filter, a page limit counts items read, not items kept: read a little
+            // ahead rather than one round trip per filtered-out item.
+            let page_limit = spec.limit.map(|limit| {
+                let wanted = limit - items.len();
+                let wanted = if filter.is_some() {
+                    wanted.max(100)
+                } else {
+                    wanted
+                };
+                wanted.min(i32::MAX as usize) as i32
+            });
             let output = self
                 .send(|| {
                     self.client
@@ -76,6 +113,8 @@ impl Db {
                         .table_name(self.table.as_ref())
                         .set_index_name(spec.on_gsi1.then(|| keys::GSI1.to_string()))
                         .key_condition_expression(&expression)
+                        .set_filter_expression(filter.clone())
+                        .set_expression_attribute_names(names.clone())
                         .set_expression_attribute_values(Some(values.clone()))
                         .consistent_read(!spec.on_gsi1)
                         .scan_index_forward(!spec.newest_first)
@@ -88,14 +127,25 @@ impl Db {
                 .await
                 .map_err(|error| store_error("Query", error))?;
             self.report(false, output.consumed_capacity());
+            // A filter drops items after they are read and billed: scale what came back by
+            // how many were read.
+            let (kept, read) = (output.count.max(0) as usize, output.scanned_count.max(0) as usize);
             let page = output.items.unwrap_or_default();
             let bytes: usize = page.iter().map(item_size).sum();
+            let bytes = if kept > 0 && read > kept {
+                bytes * read / kept
+            } else {
+                bytes
+            };
             let factor = if spec.on_gsi1 { 0.5 } else { 1.0 };
             self.estimate(factor * read_units(bytes), 0.0);
             items.extend(page);
             start = output.last_evaluated_key;
             let full = spec.limit.is_some_and(|limit| items.len() >= limit);
             if start.is_none() || full {
+                if let Some(limit) = spec.limit {
+                    items.truncate(limit);
+                }
                 return Ok(items);
             }
         }

@@ -7,7 +7,8 @@
 //! 3. write each identity's activity, then its usage and traits — whole items, each under
 //!    its version, each recording the calls it absorbed as pending markers and dropping the
 //!    markers of calls the log shows committed;
-//! 4. links, accounts and memberships (idempotent; a membership remembers the call that
+//! 4. links (with their reverse items), accounts and memberships, then first uses of
+//!    watched events (idempotent; a membership or a first use remembers the call that
 //!    created it, so a retry of that call reports it again);
 //! 5. commit: one log item per identity with the new message ids.
 //!
@@ -33,8 +34,10 @@ use super::records::{ActivityItem, IdentityItem, Lifetime, UsageItem, message_lo
 use crate::error::StoreError;
 use crate::types::{AcceptedCall, DEDUPLICATION_DAYS, IngestBatch, IngestOutcome};
 
+mod first_uses;
 mod relations;
 
+use first_uses::{Attempt, apply_first_uses, watched_identities};
 use relations::{apply_accounts, apply_links, links_of};
 
 /// Attempts before concurrent writers to the same identities make a batch give up (503).
@@ -73,6 +76,8 @@ struct Plan<'a> {
     window_start_ms: i64,
     calls: Vec<&'a AcceptedCall>,
     in_batch_duplicates: usize,
+    /// Events whose first use by an account is reported.
+    watched: &'a [String],
     /// Identity (storage key) → indexes into `calls`, in call order.
     groups: BTreeMap<String, Vec<usize>>,
 }
@@ -99,6 +104,7 @@ impl<'a> Plan<'a> {
             window_start_ms: (batch.received_at - Duration::days(DEDUPLICATION_DAYS))
                 .timestamp_millis(),
             in_batch_duplicates: batch.calls.len() - calls.len(),
+            watched: &batch.first_use_events,
             calls,
             groups,
         }
@@ -163,6 +169,10 @@ async fn attempt(
     }
     for (identity, day) in extra_usage {
         wanted.push(keys::usage(workspace, identity, *day));
+    }
+    // First uses start from the links of the identities that used a watched event.
+    for identity in watched_identities(plan.calls.iter().copied(), plan.watched) {
+        wanted.push(keys::identity(workspace, &identity));
     }
     let requested: HashSet<Key> = wanted.iter().cloned().collect();
     let found = db.batch_get(&wanted).await?;
@@ -364,6 +374,24 @@ async fn attempt(
         .collect();
     apply_links(db, workspace, &calls_in_order, &found, &mut identities).await?;
     outcome.changes = apply_accounts(db, workspace, &calls_in_order, &found, &new_ids).await?;
+    if !plan.watched.is_empty() {
+        let attempt = Attempt {
+            workspace,
+            received_ms: plan.received_ms,
+            window_start_ms: plan.window_start_ms,
+            new_ids: &new_ids,
+        };
+        let firsts = apply_first_uses(
+            db,
+            &attempt,
+            &calls_in_order,
+            plan.watched,
+            &found,
+            &identities,
+        )
+        .await?;
+        outcome.changes.extend(firsts);
+    }
 
     // 5. Commit: the new message ids of each identity, in one log item.
     let expires_at = (plan.received_ms / 1000) + LOG_TTL_DAYS * 86_400;

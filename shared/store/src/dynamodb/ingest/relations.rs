@@ -7,9 +7,9 @@ use pulse_core::call::CallType;
 use pulse_core::{FlatMap, IdentityKey};
 
 use super::{Retry, identity_item};
-use crate::dynamodb::attrs::{Item, check_size, item_size, n};
-use crate::dynamodb::db::{Condition, Db, WriteError};
-use crate::dynamodb::keys::{self, Key};
+use crate::dynamodb::attrs::{Item, check_size, item, item_size, n, s};
+use crate::dynamodb::db::{Condition, Db, TransactWrite, WriteError};
+use crate::dynamodb::keys::{self, Key, entity};
 use crate::dynamodb::records::{AccountItem, IdentityItem, MembershipItem};
 use crate::error::StoreError;
 use crate::types::{AcceptedCall, IngestChange};
@@ -38,7 +38,7 @@ pub(super) fn links_of(call: &pulse_core::Call) -> Vec<(String, String)> {
 }
 
 /// Sets each source's link (the batch's last one wins), in identity order, unless it would
-/// close a cycle. Idempotent: a retry sets the same link again.
+/// close a cycle, with its reverse link item. Idempotent: a retry sets the same link again.
 pub(super) async fn apply_links(
     db: &Db,
     workspace: &str,
@@ -60,17 +60,40 @@ pub(super) async fn apply_links(
         let acceptable = target != source
             && !links_back(db, workspace, &target, &source, found, identities).await?;
         if acceptable && record.linked_to.as_deref() != Some(target.as_str()) {
+            // The reverse link (who is linked to a user, for first uses) moves with the link
+            // itself, in one transaction.
+            let mut writes = Vec::with_capacity(3);
+            if let Some(previous) = &record.linked_to {
+                writes.push(TransactWrite::Delete(keys::link(
+                    workspace, previous, &source,
+                )));
+            }
+            writes.push(TransactWrite::Put(
+                link_item(workspace, &target, &source),
+                Condition::Always,
+            ));
             record.linked_to = Some(target);
             let item = record.to_item(workspace);
-            let old_size = record.size;
+            check_size(&item, &format!("the link of `{source}`"))?;
             record.size = item_size(&item);
-            db.put(item, Condition::from_version(record.version), old_size)
-                .await?;
+            writes.push(TransactWrite::Put(
+                item,
+                Condition::from_version(record.version),
+            ));
+            db.transact_write(writes).await?;
             record.version += 1;
         }
         identities.insert(source, record);
     }
     Ok(())
+}
+
+/// `source` is linked to `target`: the reverse of `linked_to`, under the target.
+fn link_item(workspace: &str, target: &str, source: &str) -> Item {
+    let mut record = item(&keys::link(workspace, target, source), entity::LINK);
+    record.insert("source".into(), s(source));
+    record.insert("target".into(), s(target));
+    record
 }
 
 /// Whether following links from `start` reaches `target` (linking would make a cycle).

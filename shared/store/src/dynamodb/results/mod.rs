@@ -1,7 +1,7 @@
 //! Computed days (README, "Results"): each subject's snapshot in its own partition (so a
 //! history is one Query), a compact per-day index of every subject's sort keys, segments
-//! and accounts (lists, scores and segment sizes read it instead of every snapshot), and
-//! segment spans with the state a save compares against.
+//! and accounts (lists, scores, segment sizes and alert evaluation read it instead of every
+//! snapshot), segment spans with the state a save compares against, and rule matches.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,6 +14,7 @@ use super::chunks;
 use super::concurrent;
 use super::db::{Condition, Db, QuerySpec, Range, Write};
 use super::keys::{self, Key, entity};
+use super::lists::new_save_id;
 use super::reads::{generation, write_error};
 use crate::error::StoreError;
 use crate::types::{
@@ -21,8 +22,10 @@ use crate::types::{
     decode_offset_cursor, encode_offset_cursor,
 };
 
+mod evaluation;
 mod spans;
 
+pub(crate) use evaluation::{keys_on, previous_day, put_rule_matches, rule_matches};
 pub(crate) use spans::segment_spans;
 use spans::{SpanRow, record_spans};
 
@@ -73,15 +76,6 @@ impl<'a> Results<'a> {
 struct Row {
     subject: String,
     keys: SnapshotKeys,
-}
-
-fn new_save_id() -> String {
-    let bits = getrandom::u64().unwrap_or_else(|_| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos() as u64)
-    });
-    format!("{bits:016x}")
 }
 
 fn kind_tag(kind: SubjectKind) -> &'static str {

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use pulse_core::{Day, SubjectKind};
 use serde::{Deserialize, Serialize};
 
-use super::{Results, new_save_id};
+use super::Results;
+use crate::dynamodb::lists::{get_list, new_save_id, put_list};
 use crate::dynamodb::attrs::{self, Item, b, get_s, item, n, s};
 use crate::dynamodb::chunks;
 use crate::dynamodb::concurrent;
@@ -116,6 +117,22 @@ pub(super) async fn record_spans(
         }
     }
     db.batch_write(writes).await?;
+
+    // The spans this day opened, for `EnteredOn`: later saves close them but never delete
+    // them (only a save of their own day does, and that one writes this list again).
+    let entered: Vec<(&str, &str)> = open
+        .iter()
+        .filter(|(_, (entered, _))| *entered == day)
+        .map(|((segment, subject), _)| (segment.as_str(), subject.as_str()))
+        .collect();
+    let entered_key = keys::entered(
+        results.workspace,
+        results.profile,
+        results.generation,
+        kind,
+        day,
+    );
+    put_list(db, &entered_key, entity::ENTERED, &entered).await?;
 
     // The new state: open spans and those closed on this day.
     let rows: Vec<SpanRow> = open
@@ -287,6 +304,25 @@ pub(crate) async fn segment_spans(
                 items.extend(page?);
             }
             items
+        }
+        SpanFilter::EnteredOn(day) => {
+            let key = keys::entered(workspace, profile, results.generation, kind, day);
+            let entered: Vec<(String, String)> = get_list(db, &key).await?.unwrap_or_default();
+            let span_keys: Vec<Key> = entered
+                .iter()
+                .map(|(segment, subject)| {
+                    keys::span(
+                        workspace,
+                        profile,
+                        results.generation,
+                        kind,
+                        subject,
+                        segment,
+                        day,
+                    )
+                })
+                .collect();
+            db.batch_get(&span_keys).await?.into_values().collect()
         }
     };
     let mut spans = items
