@@ -9,10 +9,11 @@ use dynamodb_support::faults::Faults;
 use dynamodb_support::{fresh_table, store_on, store_with};
 use pulse_core::{SubjectKind, WorkspaceId};
 use pulse_store::conformance::fixtures::{
-    PROFILE, batch, computation, day, ingest, list, member, new_workspace, save,
+    PROFILE, alert_record, at, batch, computation, day, first_uses, ingest, insert_alerts, list,
+    member, new_workspace, save, watching,
 };
 use pulse_store::dynamodb::{Consumed, DynamoStore, keys};
-use pulse_store::{SortField, Store};
+use pulse_store::{AlertRecord, AlertStatus, SortField, Store};
 use serde_json::{Value, json};
 
 /// A message id as client libraries make them (a UUID, 36 characters).
@@ -130,6 +131,129 @@ async fn a_session_of_twenty_events_costs_at_most_half_a_write_unit_per_event() 
         "over 0.5 WU per event"
     );
     assert_eq!(retried.write_units, 0.0, "a duplicate batch writes nothing");
+}
+
+#[tokio::test]
+async fn watching_core_features_costs_a_write_per_first_use_and_a_few_reads_per_user() {
+    let (_, table) = fresh_table("cost-first-uses").await;
+    let store = store_on(&table);
+    let acme = new_workspace(&store, "acme").await;
+    let watched = ["Report Created", "Dashboard Shared"];
+    let mut measured_watching = async |received: &str, calls: Vec<Value>| {
+        let before = store.estimated();
+        let outcome = ingest(&store, &acme, &watching(batch(received, &calls), &watched)).await;
+        (store.estimated().minus(before), first_uses(&outcome).len())
+    };
+
+    let (first, first_count) = measured_watching(
+        "2026-12-01T10:00:00Z",
+        session(1, 0, "2026-12-01T10:00:00Z"),
+    )
+    .await;
+    let (later, later_count) = measured_watching(
+        "2026-12-01T12:00:00Z",
+        session(1, 1, "2026-12-01T12:00:00Z"),
+    )
+    .await;
+    let (server, _) = measured_watching(
+        "2026-12-01T13:00:00Z",
+        server_batch(2, "2026-12-01T13:00:00Z"),
+    )
+    .await;
+
+    report(
+        "session of 20 watching 2 events, a new user (2 first uses)",
+        20,
+        first,
+    );
+    report("session of 20 watching 2 events, same user", 20, later);
+    report(
+        "100 calls over 50 users watching 2 events (10 accounts)",
+        100,
+        server,
+    );
+    assert_eq!(first_count, 2, "the account's first reports and shares");
+    assert_eq!(later_count, 0);
+    assert_eq!(
+        first.write_units,
+        6.0 + 2.0,
+        "one write per first use on top of the session's"
+    );
+    assert_eq!(
+        later.write_units, 3.0,
+        "no write once the account used them"
+    );
+    assert!(
+        later.read_units <= 5.0 + 5.0,
+        "a known user's first uses cost a few reads: {later:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_alert_costs_a_handful_of_write_units_over_its_life() {
+    let (_, table) = fresh_table("cost-alerts").await;
+    let store = store_on(&table);
+    let acme = new_workspace(&store, "acme").await;
+    let alerts: Vec<AlertRecord> = (0..10)
+        .map(|n| {
+            alert_record(
+                &format!("cooling-off:account-{n}:2026-12-01"),
+                "cooling-off",
+                &format!("account-{n}"),
+                "2026-12-01T10:00:00Z",
+            )
+        })
+        .collect();
+    let mut measured_step = async |step: &str, alerts: &[AlertRecord], update: bool| {
+        let before = store.estimated();
+        if update {
+            for alert in alerts {
+                store.update_alert(&acme, alert).await.expect("updating");
+            }
+        } else {
+            insert_alerts(&store, &acme, alerts).await;
+        }
+        let used = store.estimated().minus(before);
+        report(step, alerts.len(), used);
+        used.write_units / alerts.len() as f64
+    };
+    let retrying: Vec<AlertRecord> = alerts
+        .iter()
+        .map(|alert| AlertRecord {
+            status: AlertStatus::Retrying,
+            next_attempt_at: Some(at("2026-12-01T10:01:00Z")),
+            ..alert.clone()
+        })
+        .collect();
+    let delivered: Vec<AlertRecord> = alerts
+        .iter()
+        .map(|alert| AlertRecord {
+            status: AlertStatus::Delivered,
+            ..alert.clone()
+        })
+        .collect();
+
+    let raised = measured_step("10 alerts raised (per alert)", &alerts, false).await;
+    let raised_again = measured_step("the same 10 raised again", &alerts, false).await;
+    let retried = measured_step("10 alerts set retrying", &retrying, true).await;
+    let sent = measured_step("10 alerts delivered", &delivered, true).await;
+    let before = store.estimated();
+    let due = store
+        .due_alerts(at("2026-12-01T10:02:00Z"), 100)
+        .await
+        .expect("reading due alerts");
+    report(
+        "a due-alerts poll (nothing due)",
+        1,
+        store.estimated().minus(before),
+    );
+
+    assert!(due.is_empty());
+    assert_eq!(raised_again, 0.0, "raising a known alert writes nothing");
+    assert!(
+        raised + sent <= 12.0 && retried <= 6.0,
+        "raised {raised}, retried {retried}, delivered {sent} write units per alert"
+    );
 }
 
 #[tokio::test]

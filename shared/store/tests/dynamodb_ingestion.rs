@@ -8,8 +8,8 @@ mod dynamodb_support;
 use dynamodb_support::faults::{Crash, Faults};
 use dynamodb_support::{fresh_table, store_on, store_with};
 use pulse_store::conformance::fixtures::{
-    alias, batch, canonical, daily_count, first_use, first_uses, group, identify, ingest,
-    lifetime, new_workspace, scoring_data, track, track_in, watching,
+    alias, batch, canonical, daily_count, first_use, first_uses, group, identify, ingest, lifetime,
+    new_workspace, scoring_data, track, track_in, watching,
 };
 use pulse_store::{IngestBatch, IngestChange, IngestOutcome, Store, StoreError};
 use serde_json::json;

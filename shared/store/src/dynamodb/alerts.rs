@@ -89,10 +89,7 @@ fn alert_from(item: &Item) -> Result<AlertRecord, StoreError> {
 
 /// The due item of an alert (its key comes from the alert as first recorded).
 fn due_item(workspace: &str, alert: &AlertRecord, raised_ms: i64) -> Item {
-    let mut record = item(
-        &keys::due(workspace, &alert.id, raised_ms),
-        entity::DUE,
-    );
+    let mut record = item(&keys::due(workspace, &alert.id, raised_ms), entity::DUE);
     record.insert("ws".into(), s(workspace));
     record.insert("id".into(), s(&alert.id));
     record.insert("st".into(), s(alert.status.as_str()));
@@ -346,10 +343,7 @@ pub(crate) async fn due_alerts(
             || (alert.status == AlertStatus::Retrying
                 && alert.next_attempt_at.is_some_and(|next| next <= now));
         if still_due {
-            alerts.push((
-                Slug::parse(workspace).map_err(StoreError::corrupt)?,
-                alert,
-            ));
+            alerts.push((Slug::parse(workspace).map_err(StoreError::corrupt)?, alert));
         }
     }
     Ok(alerts)
@@ -366,7 +360,10 @@ fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()?;
-    let sort_key = String::from_utf8(bytes).ok()?.strip_prefix(CURSOR_TAG)?.to_string();
+    let sort_key = String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix(CURSOR_TAG)?
+        .to_string();
     let (time, id) = sort_key.split_once('#')?;
     (time.len() == 15 && time.bytes().all(|byte| byte.is_ascii_digit()) && !id.is_empty())
         .then_some(sort_key)
@@ -395,9 +392,7 @@ pub(crate) async fn alerts(
     let mut filter = Filter::default();
     if let Some(status) = query.status {
         conditions.push("st = :status");
-        filter
-            .values
-            .insert(":status".into(), s(status.as_str()));
+        filter.values.insert(":status".into(), s(status.as_str()));
     }
     if let Some(rule) = &query.rule {
         conditions.push("#rule = :rule");
@@ -438,7 +433,12 @@ pub(crate) async fn last_alerts(
     ))
     .await?
     .iter()
-    .map(|item| Ok((get_s(item, "subject")?.to_string(), time(get_n(item, "raised")?)?)))
+    .map(|item| {
+        Ok((
+            get_s(item, "subject")?.to_string(),
+            time(get_n(item, "raised")?)?,
+        ))
+    })
     .collect()
 }
 

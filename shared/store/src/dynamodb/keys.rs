@@ -315,7 +315,10 @@ pub fn entered(workspace: &str, profile: &str, generation: u64, kind: SubjectKin
 
 /// A chunk of a list stored under `list` (its sort key, then the save and the number).
 pub fn list_chunk(list: &Key, save: &str, chunk: usize) -> Key {
-    Key::new(&list.pk, format!("{}{save}#{chunk:04}", list_chunk_prefix(list)))
+    Key::new(
+        &list.pk,
+        format!("{}{save}#{chunk:04}", list_chunk_prefix(list)),
+    )
 }
 
 pub fn list_chunk_prefix(list: &Key) -> String {
@@ -433,7 +436,10 @@ pub fn last_alerts_partition(workspace: &str, rule: &str) -> String {
 }
 
 pub fn last_alert(workspace: &str, rule: &str, subject: &str) -> Key {
-    Key::new(last_alerts_partition(workspace, rule), format!("S#{subject}"))
+    Key::new(
+        last_alerts_partition(workspace, rule),
+        format!("S#{subject}"),
+    )
 }
 
 #[cfg(test)]
@@ -598,7 +604,10 @@ mod tests {
         let key = link("acme", "u:u-1", "a:anon-1");
         assert_eq!(key.pk, "WS#acme#LN#u:u-1");
         assert_eq!(key.sk, "a:anon-1");
-        assert_ne!(first_use("acme", "a", "b#c").pk, first_use("acme", "a#b", "c").pk);
+        assert_ne!(
+            first_use("acme", "a", "b#c").pk,
+            first_use("acme", "a#b", "c").pk
+        );
     }
 
     #[test]

@@ -40,10 +40,7 @@ pub(crate) async fn identity_record(
         Range::Prefix(keys::memberships_prefix(identity)),
     );
     let both = [identity_key.clone(), activity_key.clone()];
-    let (found, memberships) = tokio::try_join!(
-        db.batch_get(&both),
-        db.query(&memberships_spec),
-    )?;
+    let (found, memberships) = tokio::try_join!(db.batch_get(&both), db.query(&memberships_spec),)?;
     let traits = found
         .get(&identity_key)
         .map(IdentityItem::from_item)

@@ -38,8 +38,8 @@ use self::db::Db;
 pub use self::table::create_table;
 use crate::port::{SpanFilter, Store, StoreResult};
 use crate::types::{
-    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint,
-    IngestBatch, IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
+    AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
+    IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
 };
 
 /// How long one request attempt may take when the client sets no limit.

@@ -129,7 +129,10 @@ impl Db {
             self.report(false, output.consumed_capacity());
             // A filter drops items after they are read and billed: scale what came back by
             // how many were read.
-            let (kept, read) = (output.count.max(0) as usize, output.scanned_count.max(0) as usize);
+            let (kept, read) = (
+                output.count.max(0) as usize,
+                output.scanned_count.max(0) as usize,
+            );
             let page = output.items.unwrap_or_default();
             let bytes: usize = page.iter().map(item_size).sum();
             let bytes = if kept > 0 && read > kept {

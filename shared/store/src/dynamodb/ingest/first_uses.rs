@@ -85,7 +85,10 @@ pub(super) async fn apply_first_uses(
     if earliest.is_empty() {
         return Ok(Vec::new());
     }
-    let mut links = Links::new(db, attempt.workspace, found, identities);
+    // Step 1 read the `I#` item of every identity with a watched event: one it did not
+    // find has no link.
+    let read_before = watched_identities(calls.iter().copied(), watched);
+    let mut links = Links::new(db, attempt.workspace, found, identities, read_before);
     let mut accounts_of: HashMap<String, BTreeSet<String>> = HashMap::new();
     for (identity, _) in earliest.keys() {
         if !accounts_of.contains_key(identity) {
@@ -169,10 +172,7 @@ fn order(change: &IngestChange) -> (&str, &str) {
 /// A recorded first use is this attempt's to report when the call that made it is still
 /// new here and was accepted within the window: an earlier attempt of this batch crashed
 /// before committing it.
-fn reported_again(
-    item: &Item,
-    attempt: &Attempt<'_>,
-) -> Result<Option<IngestChange>, StoreError> {
+fn reported_again(item: &Item, attempt: &Attempt<'_>) -> Result<Option<IngestChange>, StoreError> {
     let by = get_s(item, "by")?;
     let accepted: i64 = get_n(item, "acc")?;
     if !attempt.new_ids.contains(by) || accepted < attempt.window_start_ms {
@@ -204,8 +204,12 @@ impl<'a> Links<'a> {
         workspace: &'a str,
         found: &HashMap<Key, Item>,
         identities: &HashMap<String, IdentityItem>,
+        read_before: BTreeSet<String>,
     ) -> Links<'a> {
-        let mut linked_to = HashMap::new();
+        let mut linked_to: HashMap<String, Option<String>> = read_before
+            .into_iter()
+            .map(|identity| (identity, None))
+            .collect();
         for item in found.values() {
             if item.get(keys::ENTITY) == Some(&s(entity::IDENTITY))
                 && let Ok(record) = IdentityItem::from_item(item)
@@ -228,7 +232,11 @@ impl<'a> Links<'a> {
         if let Some(known) = self.linked_to.get(identity) {
             return Ok(known.clone());
         }
-        let link = match self.db.get(&keys::identity(self.workspace, identity)).await? {
+        let link = match self
+            .db
+            .get(&keys::identity(self.workspace, identity))
+            .await?
+        {
             Some(item) => IdentityItem::from_item(&item)?.linked_to,
             None => None,
         };

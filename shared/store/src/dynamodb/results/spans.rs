@@ -7,12 +7,12 @@ use pulse_core::{Day, SubjectKind};
 use serde::{Deserialize, Serialize};
 
 use super::Results;
-use crate::dynamodb::lists::{get_list, new_save_id, put_list};
 use crate::dynamodb::attrs::{self, Item, b, get_s, item, n, s};
 use crate::dynamodb::chunks;
 use crate::dynamodb::concurrent;
 use crate::dynamodb::db::{Condition, Db, QuerySpec, Range, Write};
 use crate::dynamodb::keys::{self, Key, entity, shard};
+use crate::dynamodb::lists::{get_list, new_save_id, put_list};
 use crate::dynamodb::reads::write_error;
 use crate::error::StoreError;
 use crate::port::SpanFilter;
