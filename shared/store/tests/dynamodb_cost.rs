@@ -139,7 +139,7 @@ async fn watching_core_features_costs_a_write_per_first_use_and_a_few_reads_per_
     let store = store_on(&table);
     let acme = new_workspace(&store, "acme").await;
     let watched = ["Report Created", "Dashboard Shared"];
-    let mut measured_watching = async |received: &str, calls: Vec<Value>| {
+    let measured_watching = async |received: &str, calls: Vec<Value>| {
         let before = store.estimated();
         let outcome = ingest(&store, &acme, &watching(batch(received, &calls), &watched)).await;
         (store.estimated().minus(before), first_uses(&outcome).len())
@@ -204,7 +204,7 @@ async fn an_alert_costs_a_handful_of_write_units_over_its_life() {
             )
         })
         .collect();
-    let mut measured_step = async |step: &str, alerts: &[AlertRecord], update: bool| {
+    let measured_step = async |step: &str, alerts: &[AlertRecord], update: bool| {
         let before = store.estimated();
         if update {
             for alert in alerts {

@@ -392,10 +392,7 @@ impl Db {
         self.report(true, output.consumed_capacity());
         let old = output.attributes;
         let size = old.as_ref().map_or(0, item_size);
-        self.estimate(
-            0.0,
-            write_units(size) + old.as_ref().map_or(0.0, |item| gsi_units(item)),
-        );
+        self.estimate(0.0, write_units(size) + old.as_ref().map_or(0.0, gsi_units));
         Ok(old)
     }
 }
