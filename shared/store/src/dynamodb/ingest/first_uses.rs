@@ -88,14 +88,12 @@ pub(super) async fn apply_first_uses(
     // Step 1 read the `I#` item of every identity with a watched event: one it did not
     // find has no link.
     let read_before = watched_identities(calls.iter().copied(), watched);
-    let mut links = Links::new(db, attempt.workspace, found, identities, read_before);
-    let mut accounts_of: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for (identity, _) in earliest.keys() {
-        if !accounts_of.contains_key(identity) {
-            let accounts = links.accounts_of(identity).await?;
-            accounts_of.insert(identity.clone(), accounts);
-        }
-    }
+    let users = Users::new(db, attempt.workspace, found, identities, read_before);
+    let with_uses: BTreeSet<String> = earliest
+        .keys()
+        .map(|(identity, _)| identity.clone())
+        .collect();
+    let accounts_of = users.accounts_of(&with_uses).await?;
     // Per (account, event): the earliest use of any of its members (ties: identity order).
     let mut firsts: BTreeMap<(&str, &str), Use> = BTreeMap::new();
     for ((identity, event), (at, message_id)) in &earliest {
@@ -189,23 +187,23 @@ fn reported_again(item: &Item, attempt: &Attempt<'_>) -> Result<Option<IngestCha
 }
 
 /// Links and memberships as this attempt sees them: its own writes first, then the table.
-struct Links<'a> {
+/// Every identity of the batch is resolved at once, a level of links at a time, so a batch
+/// of many users costs a few round trips, not a few per user.
+struct Users<'a> {
     db: &'a Db,
     workspace: &'a str,
     /// Identity → what it is linked to (`None`: nothing).
     linked_to: HashMap<String, Option<String>>,
-    /// User (the end of a chain of links) → the accounts of everyone linked to it.
-    accounts: HashMap<String, BTreeSet<String>>,
 }
 
-impl<'a> Links<'a> {
+impl<'a> Users<'a> {
     fn new(
         db: &'a Db,
         workspace: &'a str,
         found: &HashMap<Key, Item>,
         identities: &HashMap<String, IdentityItem>,
         read_before: BTreeSet<String>,
-    ) -> Links<'a> {
+    ) -> Users<'a> {
         let mut linked_to: HashMap<String, Option<String>> = read_before
             .into_iter()
             .map(|identity| (identity, None))
@@ -220,45 +218,23 @@ impl<'a> Links<'a> {
         for (identity, record) in identities {
             linked_to.insert(identity.clone(), record.linked_to.clone());
         }
-        Links {
+        Users {
             db,
             workspace,
             linked_to,
-            accounts: HashMap::new(),
         }
     }
 
-    async fn link_of(&mut self, identity: &str) -> Result<Option<String>, StoreError> {
-        if let Some(known) = self.linked_to.get(identity) {
-            return Ok(known.clone());
-        }
-        let link = match self
-            .db
-            .get(&keys::identity(self.workspace, identity))
-            .await?
-        {
-            Some(item) => IdentityItem::from_item(&item)?.linked_to,
-            None => None,
-        };
-        self.linked_to.insert(identity.to_string(), link.clone());
-        Ok(link)
-    }
-
-    /// The accounts a use by `identity` counts for.
-    async fn accounts_of(&mut self, identity: &str) -> Result<BTreeSet<String>, StoreError> {
-        let mut user = identity.to_string();
-        let mut seen = HashSet::from([user.clone()]);
-        for _ in 0..MAX_DEPTH {
-            match self.link_of(&user).await? {
-                Some(next) if seen.insert(next.clone()) => user = next,
-                _ => break,
-            }
-        }
-        if let Some(accounts) = self.accounts.get(&user) {
-            return Ok(accounts.clone());
-        }
-        let linked = self.linked_to_user(&user).await?;
-        let reads = linked
+    /// The accounts a use by each of `identities` counts for.
+    async fn accounts_of(
+        mut self,
+        identities: &BTreeSet<String>,
+    ) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
+        let user_of = self.users_of(identities).await?;
+        let users: BTreeSet<&str> = user_of.values().map(String::as_str).collect();
+        let linked = self.linked_to_users(&users).await?;
+        let everyone: BTreeSet<&str> = linked.values().flatten().map(String::as_str).collect();
+        let reads = everyone
             .iter()
             .map(|member| {
                 let db = self.db.clone();
@@ -269,27 +245,106 @@ impl<'a> Links<'a> {
                 async move { db.query(&spec).await }
             })
             .collect();
-        let mut accounts = BTreeSet::new();
-        for items in concurrent::all(reads).await? {
+        let mut memberships: HashMap<&str, Vec<String>> = HashMap::new();
+        for (member, items) in everyone.iter().zip(concurrent::all(reads).await?) {
             for item in items? {
-                accounts.insert(MembershipItem::from_item(&item)?.account);
+                memberships
+                    .entry(member)
+                    .or_default()
+                    .push(MembershipItem::from_item(&item)?.account);
             }
         }
-        self.accounts.insert(user, accounts.clone());
-        Ok(accounts)
+        Ok(user_of
+            .into_iter()
+            .map(|(identity, user)| {
+                let accounts = linked[&user]
+                    .iter()
+                    .filter_map(|member| memberships.get(member.as_str()))
+                    .flatten()
+                    .cloned()
+                    .collect();
+                (identity, accounts)
+            })
+            .collect())
     }
 
-    /// The user and every identity whose links lead to it, level by level.
-    async fn linked_to_user(&self, user: &str) -> Result<BTreeSet<String>, StoreError> {
-        let mut linked = BTreeSet::from([user.to_string()]);
-        let mut level = vec![user.to_string()];
+    /// Each identity's user: its links followed to their end, the unknown links of all
+    /// chains read together (one BatchGetItem per level).
+    async fn users_of(
+        &mut self,
+        identities: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        let mut chains: BTreeMap<String, (String, HashSet<String>)> = identities
+            .iter()
+            .map(|identity| {
+                (
+                    identity.clone(),
+                    (identity.clone(), HashSet::from([identity.clone()])),
+                )
+            })
+            .collect();
+        let mut ended = BTreeMap::new();
+        for _ in 0..MAX_DEPTH {
+            let unknown: Vec<Key> = chains
+                .values()
+                .filter(|(current, _)| !self.linked_to.contains_key(current))
+                .map(|(current, _)| keys::identity(self.workspace, current))
+                .collect();
+            let fetched = self.db.batch_get(&unknown).await?;
+            for (current, _) in chains.values() {
+                if !self.linked_to.contains_key(current) {
+                    let link = match fetched.get(&keys::identity(self.workspace, current)) {
+                        Some(item) => IdentityItem::from_item(item)?.linked_to,
+                        None => None,
+                    };
+                    self.linked_to.insert(current.clone(), link);
+                }
+            }
+            let mut still = BTreeMap::new();
+            for (identity, (current, mut seen)) in std::mem::take(&mut chains) {
+                match &self.linked_to[&current] {
+                    Some(next) if seen.insert(next.clone()) => {
+                        still.insert(identity, (next.clone(), seen));
+                    }
+                    _ => {
+                        ended.insert(identity, current);
+                    }
+                }
+            }
+            chains = still;
+            if chains.is_empty() {
+                break;
+            }
+        }
+        ended.extend(
+            chains
+                .into_iter()
+                .map(|(identity, (current, _))| (identity, current)),
+        );
+        Ok(ended)
+    }
+
+    /// Each user with every identity whose links lead to it: the reverse link items, a
+    /// level at a time for all users at once.
+    async fn linked_to_users(
+        &self,
+        users: &BTreeSet<&str>,
+    ) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
+        let mut linked: HashMap<String, BTreeSet<String>> = users
+            .iter()
+            .map(|user| (user.to_string(), BTreeSet::from([user.to_string()])))
+            .collect();
+        let mut level: Vec<(String, String)> = users
+            .iter()
+            .map(|user| (user.to_string(), user.to_string()))
+            .collect();
         for _ in 0..MAX_DEPTH {
             if level.is_empty() {
                 break;
             }
             let reads = level
                 .iter()
-                .map(|target| {
+                .map(|(_, target)| {
                     let db = self.db.clone();
                     let spec =
                         QuerySpec::table(keys::links_partition(self.workspace, target), Range::All);
@@ -297,11 +352,12 @@ impl<'a> Links<'a> {
                 })
                 .collect();
             let mut next = Vec::new();
-            for items in concurrent::all(reads).await? {
+            for ((user, _), items) in level.iter().zip(concurrent::all(reads).await?) {
                 for item in items? {
                     let source = get_s(&item, "source")?.to_string();
-                    if linked.insert(source.clone()) {
-                        next.push(source);
+                    let members = linked.get_mut(user).expect("every user has a set");
+                    if members.insert(source.clone()) {
+                        next.push((user.clone(), source));
                     }
                 }
             }
