@@ -1,11 +1,12 @@
 //! The `Store` port (everything Pulse keeps) and its adapters.
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one WAL-mode file per data directory.
-//! - The DynamoDB adapter (single-table design, see README.md) comes with the AWS functions.
+//! - [`dynamodb::DynamoStore`]: one DynamoDB table, single-table design (see README.md).
 //!
 //! [`conformance`] is the one test suite every adapter passes.
 
 pub mod conformance;
+pub mod dynamodb;
 pub mod error;
 pub mod port;
 pub mod sqlite;
