@@ -50,12 +50,28 @@ pub enum Command {
     Export(ExportArgs),
 }
 
-/// Where the data lives locally.
+/// Where the data lives: the embedded store in a directory (default), or a DynamoDB table.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// The data directory (created if missing).
+    /// The data directory of the embedded store (created if missing).
     #[arg(long, env = "PULSE_DATA", default_value = "pulse-data")]
     pub data: PathBuf,
+    /// Which store: `sqlite` (the data directory) or `dynamodb` (the table --table, reached
+    /// through the standard AWS environment; AWS_ENDPOINT_URL is honoured).
+    #[arg(long, env = "PULSE_STORE", value_enum, default_value = "sqlite")]
+    pub store: StoreKind,
+    /// The DynamoDB table (with --store dynamodb).
+    #[arg(long, env = "PULSE_TABLE")]
+    pub table: Option<String>,
+    /// Create the DynamoDB table if it does not exist (with --store dynamodb).
+    #[arg(long)]
+    pub create_table: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Dynamodb,
 }
 
 /// Which workspace and store an admin command works on: a local data directory, or a

@@ -51,7 +51,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Workspace(WorkspaceCommand::Create { name, data }) => {
-            let app = open_local(&data.data)?;
+            let app = open_local(&data).await?;
             let created = app.create_workspace(&name).await.map_err(explain)?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             eprintln!(
@@ -61,7 +61,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Workspace(WorkspaceCommand::List { data }) => {
-            let app = open_local(&data.data)?;
+            let app = open_local(&data).await?;
             for workspace in app.store.workspaces().await? {
                 println!(
                     "{}\t{}\t{}",

@@ -10,14 +10,12 @@ use pulse_app::webhooks::WebhookMap;
 use pulse_app::{App, AppConfig, SystemClock};
 use pulse_bus::InProcessBus;
 use pulse_store::DEDUPLICATION_DAYS;
-use pulse_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 
 pub async fn run(args: ServeArgs) -> Result<()> {
-    let store = SqliteStore::open(&args.data.data)
-        .with_context(|| format!("opening the data directory {}", args.data.data.display()))?;
+    let store = crate::target::open_store(&args.data).await?;
     let config = AppConfig {
         public_url: args.public_url.clone(),
         print_alerts: true,
@@ -33,7 +31,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         tracing::info!(?channels, "Slack webhooks configured");
     }
     let (bus, events) = InProcessBus::new();
-    let app = App::new(Arc::new(store), Arc::new(SystemClock), config)
+    let purges = args.data.store == crate::cli::StoreKind::Sqlite;
+    let app = App::new(store, Arc::new(SystemClock), config)
         .with_bus(Arc::new(bus))
         .with_webhooks(Arc::new(webhooks));
     let worker = tokio::spawn(pulse_app::worker::run(app.clone(), events));
@@ -50,7 +49,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         args.data.data.display()
     );
     tracing::info!(%address, every = ?args.every, "serving");
-    let schedule = tokio::spawn(schedule(app.clone(), args.every));
+    let schedule = tokio::spawn(schedule(app.clone(), args.every, purges));
     axum::serve(listener, pulse_app::http::router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -63,12 +62,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
 /// Recomputes every workspace's profiles as of today, now and then every `every`, and
 /// forgets message ids past the de-duplication window.
-async fn schedule(app: App, every: Duration) {
+async fn schedule(app: App, every: Duration, purge_message_ids: bool) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         recompute_all(&app).await;
+        // DynamoDB forgets message ids by itself (TTL); SQLite needs the purge.
+        if !purge_message_ids {
+            continue;
+        }
         let horizon = app.clock.now() - ChronoDuration::days(DEDUPLICATION_DAYS);
         match app.store.purge_message_ids(horizon).await {
             Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired message ids"),

@@ -2,7 +2,6 @@
 //! directly) or a running Pulse over HTTP (`--url` with a key). Both answer with the same
 //! JSON resources, so commands are written once.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -22,7 +21,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::cli::TargetArgs;
+use crate::cli::{DataArgs, StoreKind, TargetArgs};
+use pulse_store::Store;
+use pulse_store::dynamodb::DynamoStore;
 
 pub enum Target {
     Local {
@@ -39,28 +40,55 @@ pub enum Target {
     },
 }
 
-/// Opens the embedded store in `dir`.
-pub fn open_local(dir: &Path) -> Result<App> {
-    let store = SqliteStore::open(dir)
-        .with_context(|| format!("opening the data directory {}", dir.display()))?;
+/// Opens the store the arguments name: the embedded store in the data directory, or a
+/// DynamoDB table.
+pub async fn open_store(args: &DataArgs) -> Result<Arc<dyn Store>> {
+    match args.store {
+        StoreKind::Sqlite => {
+            let store = SqliteStore::open(&args.data)
+                .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Dynamodb => {
+            let table = args
+                .table
+                .as_deref()
+                .ok_or_else(|| anyhow!("--store dynamodb needs --table NAME (or PULSE_TABLE)"))?;
+            let store = DynamoStore::connect(table, args.create_table)
+                .await
+                .with_context(|| format!("opening the DynamoDB table {table}"))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Where the arguments' data lives, for messages.
+pub fn describe(args: &DataArgs) -> String {
+    match (args.store, &args.table) {
+        (StoreKind::Dynamodb, Some(table)) => format!("DynamoDB table {table}"),
+        _ => args.data.display().to_string(),
+    }
+}
+
+/// The app on the arguments' store, with nothing listening to its events.
+pub async fn open_local(args: &DataArgs) -> Result<App> {
     Ok(App::new(
-        Arc::new(store),
+        open_store(args).await?,
         Arc::new(SystemClock),
         AppConfig::default(),
     ))
 }
 
-/// The embedded store with an in-process bus and the Slack webhooks of the environment.
-fn open_local_with_events(dir: &Path) -> Result<(App, UnboundedReceiver<DomainEvent>)> {
-    let store = SqliteStore::open(dir)
-        .with_context(|| format!("opening the data directory {}", dir.display()))?;
+/// The app on the arguments' store, with an in-process bus and the environment's webhooks.
+async fn open_local_with_events(args: &DataArgs) -> Result<(App, UnboundedReceiver<DomainEvent>)> {
+    let store = open_store(args).await?;
     let webhooks = WebhookMap::from_env().context("reading the Slack webhooks (PULSE_SLACK_*)")?;
     let (bus, events) = InProcessBus::new();
     let config = AppConfig {
         print_alerts: true,
         ..AppConfig::default()
     };
-    let app = App::new(Arc::new(store), Arc::new(SystemClock), config)
+    let app = App::new(store, Arc::new(SystemClock), config)
         .with_bus(Arc::new(bus))
         .with_webhooks(Arc::new(webhooks));
     Ok((app, events))
@@ -90,8 +118,9 @@ impl Target {
                 key,
             });
         }
-        let (app, events) = open_local_with_events(&args.data.data)?;
-        let workspace = resolve_workspace(&app, args.workspace.as_deref(), &args.data.data).await?;
+        let (app, events) = open_local_with_events(&args.data).await?;
+        let workspace =
+            resolve_workspace(&app, args.workspace.as_deref(), &describe(&args.data)).await?;
         Ok(Target::Local {
             app,
             workspace,
@@ -387,25 +416,22 @@ impl Target {
     }
 }
 
-async fn resolve_workspace(app: &App, wanted: Option<&str>, dir: &Path) -> Result<WorkspaceId> {
+async fn resolve_workspace(app: &App, wanted: Option<&str>, place: &str) -> Result<WorkspaceId> {
     let workspaces = app.store.workspaces().await?;
     if let Some(wanted) = wanted {
         let id = Slug::parse(wanted).map_err(|error| anyhow!("--workspace `{wanted}`: {error}"))?;
         if workspaces.iter().any(|workspace| workspace.id == id) {
             return Ok(id);
         }
-        bail!("no workspace `{wanted}` in {}", dir.display());
+        bail!("no workspace `{wanted}` in {place}");
     }
     match workspaces.as_slice() {
         [only] => Ok(only.id.clone()),
         [] => bail!(
-            "{} has no workspace yet: run `pulse workspace create NAME --data {}`",
-            dir.display(),
-            dir.display()
+            "{place} has no workspace yet: create one with `pulse workspace create NAME` (same --data/--store/--table)"
         ),
         many => bail!(
-            "{} holds several workspaces; pass --workspace one of: {}",
-            dir.display(),
+            "{place} holds several workspaces; pass --workspace one of: {}",
             many.iter()
                 .map(|w| w.id.as_str())
                 .collect::<Vec<_>>()

@@ -86,6 +86,20 @@ impl DynamoStore {
         DynamoStore::new(Client::new(&config), table)
     }
 
+    /// [`Self::from_env`], first creating the table (as [`create_table`] does) when
+    /// `create_table_if_missing` is set — `pulse serve --store dynamodb --create-table`.
+    pub async fn connect(
+        table: &str,
+        create_table_if_missing: bool,
+    ) -> Result<DynamoStore, crate::StoreError> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let client = Client::new(&config);
+        if create_table_if_missing {
+            create_table(&client, table).await?;
+        }
+        Ok(DynamoStore::new(client, table))
+    }
+
     pub fn table(&self) -> &str {
         self.db.table()
     }

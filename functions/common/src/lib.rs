@@ -1,0 +1,115 @@
+//! What the five Lambda functions share: their configuration from the environment the
+//! SAM template sets, and the app built on DynamoDB (state) and EventBridge (events).
+//! Built once per cold start; each function's `main` then hands a handler to the runtime.
+
+use std::sync::Arc;
+
+use pulse_app::webhooks::WebhookMap;
+use pulse_app::{App, AppConfig, SystemClock};
+use pulse_bus::DomainEvent;
+use pulse_bus::eventbridge::{EventBridgeBus, RuleEvent};
+use pulse_store::dynamodb::DynamoStore;
+
+pub mod recompute;
+
+/// What went wrong while starting a function (shown as its init error).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "{0} is not set: the SAM template sets it; set it by hand to run the function elsewhere"
+    )]
+    Missing(&'static str),
+    #[error("the Slack webhooks secret could not be read: {0}")]
+    Secret(String),
+}
+
+/// The environment a function runs with (see `template.yaml`).
+#[derive(Clone, Debug)]
+pub struct FunctionEnv {
+    pub table: String,
+    pub event_bus: String,
+    pub public_url: Option<String>,
+}
+
+impl FunctionEnv {
+    pub fn from_env() -> Result<FunctionEnv, StartError> {
+        let required = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or(StartError::Missing(name))
+        };
+        Ok(FunctionEnv {
+            table: required("PULSE_TABLE")?,
+            event_bus: required("PULSE_EVENT_BUS")?,
+            public_url: std::env::var("PULSE_PUBLIC_URL")
+                .ok()
+                .filter(|url| !url.is_empty()),
+        })
+    }
+}
+
+/// The app on DynamoDB and EventBridge, without Slack (every function but notify).
+pub async fn app() -> Result<App, StartError> {
+    let env = FunctionEnv::from_env()?;
+    let store = DynamoStore::from_env(&env.table).await;
+    let bus = EventBridgeBus::from_env(&env.event_bus).await;
+    let config = AppConfig {
+        public_url: env.public_url,
+        ..AppConfig::default()
+    };
+    Ok(App::new(Arc::new(store), Arc::new(SystemClock), config).with_bus(Arc::new(bus)))
+}
+
+/// The app with the Slack webhooks of the secret named by `PULSE_SLACK_SECRET_ARN` (notify).
+pub async fn app_with_slack() -> Result<App, StartError> {
+    let app = app().await?;
+    let arn = std::env::var("PULSE_SLACK_SECRET_ARN")
+        .ok()
+        .filter(|arn| !arn.is_empty())
+        .ok_or(StartError::Missing("PULSE_SLACK_SECRET_ARN"))?;
+    let config = aws_config::load_from_env().await;
+    let secret = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(|error| {
+            StartError::Secret(
+                aws_sdk_secretsmanager::error::DisplayErrorContext(error).to_string(),
+            )
+        })?;
+    let text = secret.secret_string().unwrap_or("{}");
+    // The secret's values are webhook URLs: the error names channels, never values.
+    let webhooks =
+        WebhookMap::from_json(text).map_err(|error| StartError::Secret(error.to_string()))?;
+    tracing::info!(channels = ?webhooks.configured(), "Slack webhooks loaded");
+    Ok(app.with_webhooks(Arc::new(webhooks)))
+}
+
+/// The domain event inside an EventBridge rule target's payload.
+pub fn domain_event(payload: serde_json::Value) -> Result<DomainEvent, lambda_runtime::Error> {
+    let envelope: RuleEvent = serde_json::from_value(payload)
+        .map_err(|error| format!("not an EventBridge event: {error}"))?;
+    Ok(envelope.into_domain_event()?)
+}
+
+/// Posts alerts; an alert left `retrying` (Slack did not take it for a passing reason)
+/// fails the invocation so that Lambda retries it, then parks it in the dead-letter queue.
+pub async fn notify(
+    app: &App,
+    workspace: &str,
+    alert_ids: &[String],
+) -> Result<pulse_app::notify::NotifyReport, lambda_runtime::Error> {
+    let workspace =
+        pulse_core::Slug::parse(workspace).map_err(|error| format!("workspace: {error}"))?;
+    let report = app.notify(&workspace, alert_ids).await?;
+    if report.retrying > 0 {
+        return Err(format!(
+            "{} alert(s) not taken by Slack yet; this invocation fails so that it is retried (then parked in the DLQ)",
+            report.retrying
+        )
+        .into());
+    }
+    Ok(report)
+}
