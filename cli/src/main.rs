@@ -197,10 +197,11 @@ async fn apply_definition(
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let target = Target::open(target).await?;
     let saved = target.apply_definition(kind, &text).await?;
-    eprintln!(
-        "saved {kind} `{}`; it applies from the next recompute",
-        saved["id"].as_str().unwrap_or_default()
-    );
+    let when = match kind {
+        DefinitionKind::Segment => "its members are computed at the next recompute",
+        DefinitionKind::AlertRule => "it is active now",
+    };
+    eprintln!("saved {kind} `{}`; {when}", saved["id"].as_str().unwrap_or_default());
     println!("{}", serde_json::to_string_pretty(&saved)?);
     Ok(())
 }
