@@ -201,7 +201,10 @@ async fn apply_definition(
         DefinitionKind::Segment => "its members are computed at the next recompute",
         DefinitionKind::AlertRule => "it is active now",
     };
-    eprintln!("saved {kind} `{}`; {when}", saved["id"].as_str().unwrap_or_default());
+    eprintln!(
+        "saved {kind} `{}`; {when}",
+        saved["id"].as_str().unwrap_or_default()
+    );
     println!("{}", serde_json::to_string_pretty(&saved)?);
     Ok(())
 }
