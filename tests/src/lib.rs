@@ -262,5 +262,6 @@ fn run_sender(command: &mut Command, host: &str, write_key: &str, calls: &Value)
     }
     Ok(())
 }
+pub mod aws_stack;
 pub mod lambda;
 pub mod moto;

@@ -371,20 +371,37 @@ fn every_asynchronous_path_retries_and_ends_in_a_dead_letter_queue() {
         }
     }
     let schedules = resources_of_type(expanded, "AWS::Scheduler::Schedule");
-    assert_eq!(schedules.len(), 1);
-    let (_, schedule) = schedules[0];
+    assert_eq!(schedules.len(), 2, "recompute's and notify's sweep");
+    let mut expressions = BTreeMap::new();
+    for (name, schedule) in schedules {
+        let function = schedule["Target"]["Arn"]["Fn::GetAtt"][0].as_str().unwrap();
+        expressions.insert(function.to_string(), schedule["ScheduleExpression"].clone());
+        assert!(
+            schedule.get("Name").is_none(),
+            "{name}: a fixed schedule name clashes between stacks"
+        );
+        assert!(
+            schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"].is_u64(),
+            "{name}"
+        );
+        assert_eq!(
+            schedule["Target"]["DeadLetterConfig"]["Arn"],
+            json!({"Fn::GetAtt": [function.replace("Function", "DeadLetterQueue"), "Arn"]}),
+            "{name}"
+        );
+    }
     assert_eq!(
-        schedule["ScheduleExpression"],
-        json!({"Ref": "RecomputeSchedule"})
-    );
-    assert!(
-        schedule.get("Name").is_none(),
-        "a fixed schedule name clashes between stacks"
-    );
-    assert!(schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"].is_u64());
-    assert_eq!(
-        schedule["Target"]["DeadLetterConfig"]["Arn"],
-        json!({"Fn::GetAtt": ["RecomputeDeadLetterQueue", "Arn"]})
+        expressions,
+        BTreeMap::from([
+            (
+                "NotifyFunction".to_string(),
+                json!({"Ref": "DeliverySweepSchedule"})
+            ),
+            (
+                "RecomputeFunction".to_string(),
+                json!({"Ref": "RecomputeSchedule"})
+            ),
+        ])
     );
     let invoke_configs = resources_of_type(expanded, "AWS::Lambda::EventInvokeConfig");
     let configured: BTreeSet<String> = invoke_configs
@@ -565,13 +582,39 @@ fn the_rules_send_every_domain_event_to_its_consumer() {
 }
 
 #[test]
-fn the_schedule_sends_the_committed_fixture_as_its_input() {
+fn each_schedule_sends_its_committed_fixture_as_its_input() {
     let (_, expanded) = ours();
-    let (_, schedule) = resources_of_type(expanded, "AWS::Scheduler::Schedule")[0];
-    let input: Value = serde_json::from_str(schedule["Target"]["Input"].as_str().unwrap()).unwrap();
-    let fixture =
-        std::fs::read_to_string(repo_root().join("infra/events/schedule-recompute.json")).unwrap();
-    assert_eq!(input, serde_json::from_str::<Value>(&fixture).unwrap());
+    let schedules = resources_of_type(expanded, "AWS::Scheduler::Schedule");
+    let mut targets: Vec<(String, Value)> = schedules
+        .iter()
+        .map(|(_, schedule)| {
+            let function = schedule["Target"]["Arn"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let input =
+                serde_json::from_str(schedule["Target"]["Input"].as_str().unwrap()).unwrap();
+            (function, input)
+        })
+        .collect();
+    targets.sort_by(|a, b| a.0.cmp(&b.0));
+    let fixture = |name: &str| -> Value {
+        let text = std::fs::read_to_string(repo_root().join("infra/events").join(name)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(
+        targets,
+        vec![
+            (
+                "NotifyFunction".to_string(),
+                fixture("schedule-notify.json")
+            ),
+            (
+                "RecomputeFunction".to_string(),
+                fixture("schedule-recompute.json")
+            ),
+        ]
+    );
 }
 
 #[test]

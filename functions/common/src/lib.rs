@@ -113,3 +113,66 @@ pub async fn notify(
     }
     Ok(report)
 }
+
+/// What the notify function's schedule passes it (infra/events/schedule-notify.json): sweep
+/// the alerts Slack has not taken yet (see [`sweep`]).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepInput {
+    /// Always `"undelivered-alerts"`: what to sweep.
+    pub sweep: SweepKind,
+    /// How long an alert is left to its `AlertRaised` event and that event's retries before
+    /// the sweep takes it; [`SWEEP_SETTLE_SECONDS`] when absent.
+    #[serde(default)]
+    pub settle_seconds: Option<u32>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SweepKind {
+    UndeliveredAlerts,
+}
+
+/// Five minutes: longer than EventBridge takes to deliver an `AlertRaised` and than
+/// Lambda's two asynchronous retries of a failed notify wait, so an alert is not posted by
+/// its event and by the sweep at once.
+pub const SWEEP_SETTLE_SECONDS: u32 = 300;
+
+impl SweepInput {
+    /// The input when `payload` is one (it has a `sweep` field), else `None`.
+    pub fn from_payload(
+        payload: &serde_json::Value,
+    ) -> Result<Option<SweepInput>, lambda_runtime::Error> {
+        if payload.get("sweep").is_none() {
+            return Ok(None);
+        }
+        serde_json::from_value(payload.clone())
+            .map(Some)
+            .map_err(|error| format!("not a sweep input: {error}").into())
+    }
+}
+
+/// Sends the alerts that are still undelivered after [`SweepInput::settle_seconds`]: those
+/// whose `AlertRaised` never reached notify (the bus failed after evaluate recorded them)
+/// and those Slack refused for a passing reason whose next attempt is due — including ones
+/// whose event was parked in the dead-letter queue. It succeeds when the sweep ran, even if
+/// some alerts stay `retrying`: they are recorded with their next attempt and the next
+/// sweep takes them.
+pub async fn sweep(
+    app: &App,
+    input: &SweepInput,
+) -> Result<pulse_app::notify::NotifyReport, lambda_runtime::Error> {
+    let SweepKind::UndeliveredAlerts = input.sweep;
+    let settle = input.settle_seconds.unwrap_or(SWEEP_SETTLE_SECONDS);
+    let report = app
+        .deliver_due_settled(chrono::Duration::seconds(settle.into()))
+        .await?;
+    tracing::info!(
+        delivered = report.delivered,
+        failed = report.failed,
+        retrying = report.retrying,
+        logged = report.logged,
+        "undelivered alerts swept"
+    );
+    Ok(report)
+}

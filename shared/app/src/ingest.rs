@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use pulse_bus::DomainEvent;
 use pulse_core::{BatchDefaults, CallType, WorkspaceId, parse_call};
-use pulse_store::{AcceptedCall, IngestBatch, IngestChange};
+use pulse_store::{AcceptedCall, Announce, IngestBatch, IngestChange, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -244,58 +244,60 @@ impl App {
         if accepted.is_empty() {
             return Ok(report);
         }
+        let announcer = Announcer {
+            app: self,
+            workspace,
+            received_at,
+        };
+        let batch = IngestBatch {
+            received_at,
+            calls: accepted,
+            first_use_events: self.core_features(workspace).await?,
+        };
         let outcome = self
             .store
-            .ingest(
-                workspace,
-                IngestBatch {
-                    received_at,
-                    calls: accepted,
-                    first_use_events: self.core_features(workspace).await?,
-                },
-            )
+            .ingest_announcing(workspace, batch, &announcer)
             .await?;
         report.accepted = outcome.stored + outcome.duplicates;
         report.duplicates = outcome.duplicates;
         report.changes = outcome.changes;
-        self.publish_changes(workspace, &report.changes, received_at)
-            .await;
         Ok(report)
     }
 }
 
-impl App {
-    /// Tells the rest of Pulse what ingestion changed. The calls are already durable, so a
-    /// bus failure is logged, not returned: the client must not resend what was stored.
-    async fn publish_changes(
-        &self,
-        workspace: &WorkspaceId,
-        changes: &[IngestChange],
-        received_at: DateTime<Utc>,
-    ) {
-        if changes.is_empty() {
-            return;
-        }
-        let workspace_id = workspace.to_string();
+/// Tells the rest of Pulse what ingestion changed, when the store says so: before its
+/// commit on DynamoDB (a bus failure then fails the batch, uncommitted, and the client's
+/// retry announces again), after it on SQLite (see `Store::ingest_announcing`).
+struct Announcer<'a> {
+    app: &'a App,
+    workspace: &'a WorkspaceId,
+    received_at: DateTime<Utc>,
+}
+
+#[async_trait::async_trait]
+impl Announce for Announcer<'_> {
+    async fn announce(&self, changes: &[IngestChange]) -> Result<(), StoreError> {
+        let workspace = self.workspace.to_string();
+        let at = self.received_at;
         let events: Vec<DomainEvent> = changes
             .iter()
             .map(|change| match change.clone() {
                 IngestChange::AccountCreated { account, identity } => DomainEvent::AccountCreated {
-                    workspace: workspace_id.clone(),
+                    workspace: workspace.clone(),
                     account,
                     identity,
-                    at: received_at,
+                    at,
                 },
                 IngestChange::UserJoinedAccount {
                     identity,
                     account,
                     account_existed,
                 } => DomainEvent::UserJoinedAccount {
-                    workspace: workspace_id.clone(),
+                    workspace: workspace.clone(),
                     account,
                     identity,
                     account_existed,
-                    at: received_at,
+                    at,
                 },
                 IngestChange::FeatureFirstUsed {
                     account,
@@ -303,7 +305,7 @@ impl App {
                     identity,
                     at,
                 } => DomainEvent::FeatureFirstUsed {
-                    workspace: workspace_id.clone(),
+                    workspace: workspace.clone(),
                     account,
                     event,
                     identity,
@@ -311,11 +313,11 @@ impl App {
                 },
             })
             .collect();
-        let count = events.len();
-        if let Err(error) = self.bus.publish(events).await {
-            tracing::error!(workspace = %workspace, %error, events = count,
-                "the ingested calls are stored, but their events could not be published: alerts for them are missed");
-        }
+        self.app.bus.publish(events).await.map_err(|error| {
+            StoreError::Unavailable(format!(
+                "the event bus did not take the batch's events: {error}"
+            ))
+        })
     }
 }
 

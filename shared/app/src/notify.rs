@@ -82,9 +82,22 @@ impl App {
 
     /// Sends every alert that is pending or due for a retry, in every workspace.
     pub async fn deliver_due(&self) -> Result<NotifyReport, AppError> {
-        let due = self.store.due_alerts(self.clock.now(), DUE_BATCH).await?;
+        self.deliver_due_settled(Duration::zero()).await
+    }
+
+    /// The sweep of a deployment where alerts also reach the notifier as events
+    /// (`AlertRaised`): sends the alerts that have waited longer than `settle` — pending
+    /// ones raised before `now − settle` (their event was lost, e.g. the bus failed after
+    /// evaluate recorded them) and retrying ones due since then — leaving the fresher ones
+    /// to their event and its retries, so that the two paths do not post the same alert.
+    pub async fn deliver_due_settled(&self, settle: Duration) -> Result<NotifyReport, AppError> {
+        let cutoff = self.clock.now() - settle;
+        let due = self.store.due_alerts(cutoff, DUE_BATCH).await?;
         let mut by_workspace: Vec<(WorkspaceId, Vec<AlertRecord>)> = Vec::new();
         for (workspace, record) in due {
+            if record.status == AlertStatus::Pending && record.raised_at > cutoff {
+                continue;
+            }
             match by_workspace
                 .iter_mut()
                 .find(|(known, _)| *known == workspace)

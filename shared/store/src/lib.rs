@@ -13,5 +13,5 @@ pub mod sqlite;
 pub mod types;
 
 pub use error::StoreError;
-pub use port::{SpanFilter, Store, StoreResult};
+pub use port::{Announce, SpanFilter, Store, StoreResult};
 pub use types::*;

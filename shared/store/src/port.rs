@@ -12,10 +12,19 @@ use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 use crate::error::StoreError;
 use crate::types::{
     AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
-    IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
+    IngestChange, IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Told what a batch changed (new accounts, new members, first uses), for the bus.
+#[async_trait]
+pub trait Announce: Send + Sync {
+    /// Announces `changes` (never empty). An error is reported as the store's own: the
+    /// batch is then not committed where the store commits in steps (see
+    /// [`Store::ingest_announcing`]).
+    async fn announce(&self, changes: &[IngestChange]) -> StoreResult<()>;
+}
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -39,6 +48,29 @@ pub trait Store: Send + Sync + 'static {
         workspace: &WorkspaceId,
         batch: IngestBatch,
     ) -> StoreResult<IngestOutcome>;
+    /// [`Store::ingest`], announcing what the batch changed. A store that commits a batch in
+    /// steps (DynamoDB: the message-id log is written last) announces *before* its commit
+    /// and fails without committing when the announcement fails: a commit whose answer is
+    /// lost, then retried by the client as duplicates, has announced already, and a batch
+    /// retried before its commit announces again (announcements are at least once; the
+    /// alerts they raise are idempotent). A store that commits atomically (SQLite: one
+    /// transaction) announces after its commit and logs an announcement that failed, since
+    /// the client must not resend what was stored.
+    async fn ingest_announcing(
+        &self,
+        workspace: &WorkspaceId,
+        batch: IngestBatch,
+        announce: &dyn Announce,
+    ) -> StoreResult<IngestOutcome> {
+        let outcome = self.ingest(workspace, batch).await?;
+        if !outcome.changes.is_empty()
+            && let Err(error) = announce.announce(&outcome.changes).await
+        {
+            tracing::error!(workspace = %workspace, %error, changes = outcome.changes.len(),
+                "the batch is stored, but what it changed could not be announced: alerts for it are missed");
+        }
+        Ok(outcome)
+    }
     /// Forgets message ids accepted before `before`; returns how many.
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 

@@ -1,5 +1,6 @@
 //! DynamoDB-specific ingestion guarantees, on moto: a crash after any write followed by a
-//! retry (whole or regrouped) counts every call once; message ids de-duplicate across
+//! retry (whole or regrouped) counts every call once; what a batch changed is announced
+//! before its commit, and a failed announcement commits nothing; message ids de-duplicate across
 //! batches, days and clock skew; throttling is retried; an outage is `Unavailable`; items
 //! DynamoDB would refuse are refused with a message.
 
@@ -11,8 +12,34 @@ use pulse_store::conformance::fixtures::{
     alias, batch, canonical, daily_count, first_use, first_uses, group, identify, ingest, lifetime,
     new_workspace, scoring_data, track, track_in, watching,
 };
-use pulse_store::{IngestBatch, IngestChange, IngestOutcome, Store, StoreError};
+use pulse_store::{Announce, IngestBatch, IngestChange, IngestOutcome, Store, StoreError};
 use serde_json::json;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Keeps what it is told to announce; refuses while `down` is set (the bus is down).
+#[derive(Default)]
+struct Recorder {
+    told: Mutex<Vec<Vec<IngestChange>>>,
+    down: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Announce for Recorder {
+    async fn announce(&self, changes: &[IngestChange]) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("the bus is down".into()));
+        }
+        self.told.lock().unwrap().push(changes.to_vec());
+        Ok(())
+    }
+}
+
+impl Recorder {
+    fn told(&self) -> Vec<Vec<IngestChange>> {
+        self.told.lock().unwrap().clone()
+    }
+}
 
 /// Three identities, events on two days, traits, an account with traits, a membership,
 /// links and a watched event's first use: every kind of item ingestion writes.
@@ -362,6 +389,70 @@ async fn traits_over_the_400_kb_item_limit_are_refused_as_invalid() {
     assert!(
         matches!(&result, Err(StoreError::Invalid(message)) if message.contains("400 KB")),
         "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn what_a_batch_changed_is_announced_before_its_commit() {
+    let batch = mixed_batch();
+    let reference = reference(&batch).await;
+    assert!(!reference.outcome.changes.is_empty());
+    let (_, table) = fresh_table("announce").await;
+    let clean = store_on(&table);
+    let acme = new_workspace(&clean, "acme").await;
+
+    // The commit (the batch's last write) is applied and its answer lost: the client hears
+    // 503 and its retry is all duplicates, so the announcement must have happened already.
+    let faults = Faults::crash(Crash::AfterWrite(reference.writes));
+    let first = Recorder::default();
+    let crashed = store_with(&table, &faults)
+        .ingest_announcing(&acme, batch.clone(), &first)
+        .await;
+    assert!(faults.crashed());
+    assert!(
+        matches!(crashed, Err(StoreError::Unavailable(_))),
+        "{crashed:?}"
+    );
+    assert_eq!(first.told(), vec![reference.outcome.changes.clone()]);
+    let retry_recorder = Recorder::default();
+    let retry = clean
+        .ingest_announcing(&acme, batch.clone(), &retry_recorder)
+        .await
+        .expect("the retry");
+    assert_eq!((retry.stored, retry.duplicates), (0, batch.calls.len()));
+    assert!(retry_recorder.told().is_empty(), "nothing changed twice");
+}
+
+#[tokio::test]
+async fn a_failed_announcement_commits_nothing_and_the_retry_announces() {
+    let batch = mixed_batch();
+    let reference = reference(&batch).await;
+    let (_, table) = fresh_table("unannounced").await;
+    let store = store_on(&table);
+    let acme = new_workspace(&store, "acme").await;
+
+    let recorder = Recorder::default();
+    recorder.down.store(true, Ordering::SeqCst);
+    let refused = store
+        .ingest_announcing(&acme, batch.clone(), &recorder)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Unavailable(message)) if message.contains("bus")),
+        "{refused:?}"
+    );
+
+    recorder.down.store(false, Ordering::SeqCst);
+    let retry = store
+        .ingest_announcing(&acme, batch.clone(), &recorder)
+        .await
+        .expect("the retry");
+    assert_eq!(retry.stored, batch.calls.len(), "not committed before");
+    assert_eq!(retry.changes, reference.outcome.changes);
+    assert_eq!(recorder.told(), vec![reference.outcome.changes.clone()]);
+    assert_eq!(
+        canonical(scoring_data(&store, &acme, "2026-11-01").await),
+        reference.data,
+        "counted once"
     );
 }
 

@@ -150,7 +150,16 @@ impl Store for DynamoStore {
         workspace: &WorkspaceId,
         batch: IngestBatch,
     ) -> StoreResult<IngestOutcome> {
-        ingest::ingest(&self.db, text(workspace), &batch).await
+        ingest::ingest(&self.db, text(workspace), &batch, None).await
+    }
+
+    async fn ingest_announcing(
+        &self,
+        workspace: &WorkspaceId,
+        batch: IngestBatch,
+        announce: &dyn crate::Announce,
+    ) -> StoreResult<IngestOutcome> {
+        ingest::ingest(&self.db, text(workspace), &batch, Some(announce)).await
     }
 
     async fn purge_message_ids(&self, before: DateTime<Utc>) -> StoreResult<u64> {

@@ -10,7 +10,9 @@
 //! 4. links (with their reverse items), accounts and memberships, then first uses of
 //!    watched events (idempotent; a membership or a first use remembers the call that
 //!    created it, so a retry of that call reports it again);
-//! 5. commit: one log item per identity with the new message ids.
+//! 5. announce what the batch changed (when asked to), then commit: one log item per
+//!    identity with the new message ids. Announcing first means a commit whose answer is
+//!    lost has announced already; a failed announcement fails the attempt uncommitted.
 //!
 //! A crash anywhere leaves the new calls uncommitted; their retry finds in each item which
 //! of them it already absorbed. Reading the items before the log is what makes that exact:
@@ -32,6 +34,7 @@ use super::keys::{self, Key};
 use super::pending::{Fingerprint, Marker, fingerprint};
 use super::records::{ActivityItem, IdentityItem, Lifetime, UsageItem, message_log_item};
 use crate::error::StoreError;
+use crate::port::Announce;
 use crate::types::{AcceptedCall, DEDUPLICATION_DAYS, IngestBatch, IngestOutcome};
 
 mod first_uses;
@@ -115,12 +118,13 @@ pub(crate) async fn ingest(
     db: &Db,
     workspace: &str,
     batch: &IngestBatch,
+    announce: Option<&dyn Announce>,
 ) -> Result<IngestOutcome, StoreError> {
     let plan = Plan::new(workspace, batch);
     let mut extra_usage: BTreeSet<(String, Day)> = BTreeSet::new();
     let mut conflicts = 0;
     loop {
-        match attempt(db, &plan, &extra_usage).await {
+        match attempt(db, &plan, &extra_usage, announce).await {
             Ok(outcome) => return Ok(outcome),
             Err(Retry::Failed(error)) => return Err(error),
             Err(Retry::ReadUsage(more)) => extra_usage.extend(more),
@@ -142,6 +146,7 @@ async fn attempt(
     db: &Db,
     plan: &Plan<'_>,
     extra_usage: &BTreeSet<(String, Day)>,
+    announce: Option<&dyn Announce>,
 ) -> Result<IngestOutcome, Retry> {
     let workspace = plan.workspace;
     // 1. Every item the batch may change, before the log (see the module comment).
@@ -393,7 +398,15 @@ async fn attempt(
         outcome.changes.extend(firsts);
     }
 
-    // 5. Commit: the new message ids of each identity, in one log item.
+    // 5. Announce, then commit: the new message ids of each identity, in one log item.
+    if let Some(announce) = announce
+        && !outcome.changes.is_empty()
+    {
+        announce
+            .announce(&outcome.changes)
+            .await
+            .map_err(Retry::Failed)?;
+    }
     let expires_at = (plan.received_ms / 1000) + LOG_TTL_DAYS * 86_400;
     let mut commits = Vec::new();
     for (identity, calls) in &new_calls {
