@@ -37,3 +37,19 @@ cargo build --workspace --all-features
 
 step "cargo test"
 cargo test --workspace --all-features --no-fail-fast
+
+step "cargo lambda build --release --arm64 (the five functions, as sam build builds them)"
+functions=(pulse-ingest pulse-api pulse-recompute pulse-evaluate pulse-notify)
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
+  rustup target add aarch64-unknown-linux-gnu
+PATH="$PULSE_AWS_BIN:$PATH" cargo lambda build --release --arm64 \
+  $(printf -- '--bin %s ' "${functions[@]}")
+for function in "${functions[@]}"; do
+  bootstrap="target/lambda/$function/bootstrap"
+  # ELF e_machine (offset 18) is 0xb7 for AArch64.
+  if [ "$(od -An -tx1 -j18 -N2 "$bootstrap" | tr -d ' ')" != "b700" ]; then
+    echo "$bootstrap is not an arm64 executable" >&2
+    exit 1
+  fi
+  printf '%-16s %s bytes\n' "$function" "$(stat -c %s "$bootstrap")"
+done

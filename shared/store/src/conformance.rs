@@ -7,7 +7,7 @@
 //! store: anything that dereferences to a `Store` (`Box<dyn Store>`, an `Arc`, or a fixture
 //! that also owns a temporary directory or table):
 //!
-//! ```ignore
+//! ```text
 //! mod conformance {
 //!     pulse_store::conformance_tests!(super::fresh_store());
 //! }
