@@ -533,6 +533,39 @@ async fn an_alert_whose_alert_raised_event_was_lost_is_sent_by_the_retry_round()
 }
 
 #[tokio::test]
+async fn the_settled_sweep_leaves_fresh_alerts_to_their_event_then_sends_them_once() {
+    let (mut app, tenant) = with_new_user_rule(Some("cs-alerts")).await;
+    app.ingest(
+        &tenant,
+        "/v1/batch",
+        &batch(vec![group("alice", "acme", json!({"name": "Acme"}), NOW)]),
+    )
+    .await
+    .assert_accepted();
+    for event in app.take_events() {
+        app.app.handle(event).await.expect("handled");
+    }
+    assert_eq!(app.take_events().len(), 1, "the AlertRaised, lost");
+    let settle = TimeDelta::minutes(5);
+
+    // Raised just now: the sweep leaves it to its AlertRaised event.
+    let fresh = app.app.deliver_due_settled(settle).await.expect("a sweep");
+    assert_eq!(fresh, NotifyReport::default());
+    app.set_now("2026-12-07T10:04:59Z");
+    let still_fresh = app.app.deliver_due_settled(settle).await.expect("a sweep");
+    assert_eq!(still_fresh, NotifyReport::default());
+    assert!(app.posts("cs-alerts").is_empty());
+
+    // Five minutes on, it has settled: sent once, and not again.
+    app.set_now("2026-12-07T10:05:00Z");
+    let swept = app.app.deliver_due_settled(settle).await.expect("a sweep");
+    assert_eq!(swept.delivered, 1, "{swept:?}");
+    let again = app.app.deliver_due_settled(settle).await.expect("a sweep");
+    assert_eq!(again, NotifyReport::default());
+    assert_eq!(app.posts("cs-alerts").len(), 1);
+}
+
+#[tokio::test]
 async fn deliveries_are_paged_and_filtered_by_status_and_rule() {
     let (app, tenant) = accounts_activated_together(DIGEST_AFTER + 1).await;
 
