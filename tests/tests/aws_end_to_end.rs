@@ -10,7 +10,7 @@ use std::time::Duration;
 use pulse_e2e::aws_stack::gateway::Exchange;
 use pulse_e2e::aws_stack::pump::Delivery;
 use pulse_e2e::aws_stack::{AwsStack, Function, template_text};
-use pulse_e2e::send_with_node;
+use pulse_e2e::{Admin, send_with_node};
 use pulse_slack::test_server::SlackServer;
 use serde_json::{Value, json};
 
@@ -146,6 +146,85 @@ fn scored(resource: &Value) -> Value {
     })
 }
 
+/// The numbers of 2026-12-01, worked out by hand; returns acme and u-1..u-4 as read.
+async fn assert_scored_by_hand(admin: &Admin) -> (Value, [Value; 4]) {
+    // Raw scores as of 2026-12-01 (period 11-25..12-01): u-1 = 1 page + 3·10 + 2·5 = 41 (the
+    // report of 11-20 is outside); u-2 = 8 + 4·1 = 12; u-3 = 5·10 = 50; u-4 = 0 (not a scored
+    // event). Active raws 12, 41, 50: h = 0.9·2 = 1.8, p90 = 41 + 0.8·(50 − 41) = 48.2.
+    // Scores: 100·41/48.2 = 85.06 → 85; 100·12/48.2 = 24.9 → 25; 100·50/48.2 = 103.7 → 100.
+    let u1 = admin.get("/v1/users/u-1?profile=cs").await;
+    assert_eq!(
+        (&u1["raw_score"], &u1["score"]),
+        (&json!(41), &json!(85)),
+        "{u1}"
+    );
+    assert_eq!(u1["frequency"], 3, "11-28, 11-30, 12-01");
+    assert_eq!(u1["adoption"]["period"], 75.0, "3 of the 4 scored events");
+    let u2 = admin.get("/v1/users/u-2").await;
+    assert_eq!(
+        (&u2["raw_score"], &u2["score"]),
+        (&json!(12), &json!(25)),
+        "{u2}"
+    );
+    let u3 = admin.get("/v1/users/u-3").await;
+    assert_eq!(
+        (&u3["raw_score"], &u3["score"]),
+        (&json!(50), &json!(100)),
+        "{u3}"
+    );
+    let u4 = admin.get("/v1/users/u-4").await;
+    assert_eq!(
+        (&u4["raw_score"], &u4["score"]),
+        (&json!(0), &json!(0)),
+        "{u4}"
+    );
+
+    // acme: members u-1, u-2, u-4, all with an event in the last 90 days; u-1 and u-2 active:
+    // 2/3 = 66.7 %; average (85 + 25) / 2 = 55.0; total 85 + 25 + 0 = 110. Scored days
+    // 11-28, 11-29, 11-30, 12-01 → frequency 4; all four scored events done → adoption 100.
+    // Activation: Invite Sent summed 2 ≥ 2, and acme has `employees` → 100 %, activated.
+    let acme = admin.get("/v1/accounts/acme?profile=cs").await;
+    assert_eq!(acme["as_of"], DAY, "{acme}");
+    assert_eq!(
+        acme["users"],
+        json!({"total": 3, "active": 2, "active_pct": 66.7, "members": 3}),
+        "{acme}"
+    );
+    assert_eq!(acme["score"]["average"], 55.0, "{acme}");
+    assert_eq!(acme["score"]["total"], 110, "{acme}");
+    assert_eq!(acme["frequency"], 4);
+    assert_eq!(acme["adoption"]["period"], 100.0);
+    assert_eq!(acme["activation"]["rate"], 100.0);
+    assert_eq!(acme["activation"]["activated"], true);
+    assert_eq!(acme["traits"]["name"], "Acme");
+    assert_eq!(
+        sorted_breakdown(&acme),
+        vec![
+            json!({"event": "Dashboard Shared", "count": 1, "weight": 8, "points": 8}),
+            json!({"event": "Invite Sent", "count": 2, "weight": 5, "points": 10}),
+            json!({"event": "Report Created", "count": 3, "weight": 10, "points": 30}),
+            json!({"event": "Viewed Page", "count": 5, "weight": 1, "points": 5}),
+        ],
+        "{acme}"
+    );
+    for segment in ["engaged", "multi_user", "activated"] {
+        assert!(
+            acme["segments"]
+                .as_array()
+                .is_some_and(|segments| segments.contains(&json!(segment))),
+            "{segment}: {acme}"
+        );
+    }
+    let globex = admin.get("/v1/accounts/globex").await;
+    assert_eq!(
+        (&globex["score"]["average"], &globex["users"]["active"]),
+        (&json!(100.0), &json!(1)),
+        "{globex}"
+    );
+
+    (acme, [u1, u2, u3, u4])
+}
+
 #[test]
 fn the_stack_mirrors_the_templates_rules() {
     let template = template_text();
@@ -248,79 +327,7 @@ async fn a_segment_batch_through_the_functions_alerts_once_scores_by_hand_and_re
     );
     assert_eq!(after_recompute[0].event["detail"]["day"], DAY);
 
-    // Raw scores as of 2026-12-01 (period 11-25..12-01): u-1 = 1 page + 3·10 + 2·5 = 41 (the
-    // report of 11-20 is outside); u-2 = 8 + 4·1 = 12; u-3 = 5·10 = 50; u-4 = 0 (not a scored
-    // event). Active raws 12, 41, 50: h = 0.9·2 = 1.8, p90 = 41 + 0.8·(50 − 41) = 48.2.
-    // Scores: 100·41/48.2 = 85.06 → 85; 100·12/48.2 = 24.9 → 25; 100·50/48.2 = 103.7 → 100.
-    let u1 = admin.get("/v1/users/u-1?profile=cs").await;
-    assert_eq!(
-        (&u1["raw_score"], &u1["score"]),
-        (&json!(41), &json!(85)),
-        "{u1}"
-    );
-    assert_eq!(u1["frequency"], 3, "11-28, 11-30, 12-01");
-    assert_eq!(u1["adoption"]["period"], 75.0, "3 of the 4 scored events");
-    let u2 = admin.get("/v1/users/u-2").await;
-    assert_eq!(
-        (&u2["raw_score"], &u2["score"]),
-        (&json!(12), &json!(25)),
-        "{u2}"
-    );
-    let u3 = admin.get("/v1/users/u-3").await;
-    assert_eq!(
-        (&u3["raw_score"], &u3["score"]),
-        (&json!(50), &json!(100)),
-        "{u3}"
-    );
-    let u4 = admin.get("/v1/users/u-4").await;
-    assert_eq!(
-        (&u4["raw_score"], &u4["score"]),
-        (&json!(0), &json!(0)),
-        "{u4}"
-    );
-
-    // acme: members u-1, u-2, u-4, all with an event in the last 90 days; u-1 and u-2 active:
-    // 2/3 = 66.7 %; average (85 + 25) / 2 = 55.0; total 85 + 25 + 0 = 110. Scored days
-    // 11-28, 11-29, 11-30, 12-01 → frequency 4; all four scored events done → adoption 100.
-    // Activation: Invite Sent summed 2 ≥ 2, and acme has `employees` → 100 %, activated.
-    let acme = admin.get("/v1/accounts/acme?profile=cs").await;
-    assert_eq!(acme["as_of"], DAY, "{acme}");
-    assert_eq!(
-        acme["users"],
-        json!({"total": 3, "active": 2, "active_pct": 66.7, "members": 3}),
-        "{acme}"
-    );
-    assert_eq!(acme["score"]["average"], 55.0, "{acme}");
-    assert_eq!(acme["score"]["total"], 110, "{acme}");
-    assert_eq!(acme["frequency"], 4);
-    assert_eq!(acme["adoption"]["period"], 100.0);
-    assert_eq!(acme["activation"]["rate"], 100.0);
-    assert_eq!(acme["activation"]["activated"], true);
-    assert_eq!(acme["traits"]["name"], "Acme");
-    assert_eq!(
-        sorted_breakdown(&acme),
-        vec![
-            json!({"event": "Dashboard Shared", "count": 1, "weight": 8, "points": 8}),
-            json!({"event": "Invite Sent", "count": 2, "weight": 5, "points": 10}),
-            json!({"event": "Report Created", "count": 3, "weight": 10, "points": 30}),
-            json!({"event": "Viewed Page", "count": 5, "weight": 1, "points": 5}),
-        ],
-        "{acme}"
-    );
-    for segment in ["engaged", "multi_user", "activated"] {
-        assert!(
-            acme["segments"]
-                .as_array()
-                .is_some_and(|segments| segments.contains(&json!(segment))),
-            "{segment}: {acme}"
-        );
-    }
-    let globex = admin.get("/v1/accounts/globex").await;
-    assert_eq!(
-        (&globex["score"]["average"], &globex["users"]["active"]),
-        (&json!(100.0), &json!(1)),
-        "{globex}"
-    );
+    let (acme, [u1, u2, u3, u4]) = assert_scored_by_hand(&admin).await;
 
     // Retrying any invocation changes nothing.
     let acme_before = scored(&acme);
@@ -445,4 +452,61 @@ async fn a_segment_batch_through_the_functions_alerts_once_scores_by_hand_and_re
             .any(|(_, line)| line.starts_with('{')),
         "JSON logs, as LoggingConfig asks"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sharded_recompute_gives_the_same_numbers_as_one_pass() {
+    let stack = AwsStack::builder("shards")
+        .env(Function::Recompute, "PULSE_RECOMPUTE_SHARDS", "4")
+        .start()
+        .await
+        .expect("the stack");
+    let admin = stack.admin();
+    let workspace = stack.workspace.id.clone();
+    admin.put_text("/v1/profiles/cs", PROFILE).await;
+    send(&stack, existing_accounts()).await;
+    send(&stack, new_user_batch()).await;
+    stack.pump().await;
+
+    // The workspace's recompute starts a run of four shards on the bus…
+    let started = stack
+        .invoke(
+            Function::Recompute,
+            json!({"workspace": workspace, "profile": "cs", "as_of": DAY}),
+        )
+        .await
+        .expect("the recompute");
+    assert_eq!(started["recomputed"], json!([]), "{started}");
+    assert_eq!(started["sharded"][0]["shards"], 4, "{started}");
+    assert_eq!(started["sharded"][0]["as_of"], DAY, "{started}");
+    let run = started["sharded"][0]["run"].clone();
+
+    // …each shard runs in its own invocation; exactly one completes the run and normalises
+    // it over everyone (p90 over the four users of all shards), then evaluate hears of it.
+    let deliveries = stack.pump().await;
+    let shards = delivered(&deliveries, Function::Recompute, "RecomputeShardRequested");
+    assert_eq!(shards.len(), 4, "{:?}", summary(&deliveries));
+    let mut measured = 0;
+    let mut finished = Vec::new();
+    for delivery in &shards {
+        assert!(delivery.succeeded(), "{delivery:?}");
+        let answer = delivery.answer().expect("a shard's answer");
+        assert_eq!(answer["shard"]["run"], run, "{answer}");
+        measured += answer["shard"]["identities"].as_u64().expect("identities");
+        if !answer["shard"]["finished"].is_null() {
+            finished.push(answer["shard"]["finished"].clone());
+        }
+    }
+    assert_eq!(measured, 4, "u-1..u-4, each measured by one shard");
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(finished[0]["users"], 4);
+    assert_eq!(finished[0]["active_users"], 3);
+    assert_eq!(finished[0]["p90"], 48.2);
+    assert_eq!(
+        delivered(&deliveries, Function::Evaluate, "ScoresRecomputed").len(),
+        1,
+        "{:?}",
+        summary(&deliveries)
+    );
+    assert_scored_by_hand(&admin).await;
 }

@@ -535,6 +535,14 @@ fn one_of_each_domain_event() -> Vec<DomainEvent> {
             profile: None,
             as_of: None,
         },
+        DomainEvent::RecomputeShardRequested {
+            workspace: "w".into(),
+            profile: "cs".into(),
+            as_of: "2026-12-01".parse().unwrap(),
+            run: "r".into(),
+            shard: 0,
+            shards: 2,
+        },
         DomainEvent::AlertRaised {
             workspace: "w".into(),
             channel: None,
@@ -572,7 +580,8 @@ fn the_rules_send_every_domain_event_to_its_consumer() {
         .map(|event| {
             let consumer = match event {
                 DomainEvent::AlertRaised { .. } => "NotifyFunction",
-                DomainEvent::RecomputeRequested { .. } => "RecomputeFunction",
+                DomainEvent::RecomputeRequested { .. }
+                | DomainEvent::RecomputeShardRequested { .. } => "RecomputeFunction",
                 _ => "EvaluateFunction",
             };
             (event.detail_type().to_string(), consumer.to_string())

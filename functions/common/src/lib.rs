@@ -21,6 +21,8 @@ pub enum StartError {
     Missing(&'static str),
     #[error("the Slack webhooks secret could not be read: {0}")]
     Secret(String),
+    #[error("{name} must be a whole number from 1 to 16, not `{value}`")]
+    Invalid { name: &'static str, value: String },
 }
 
 /// The environment a function runs with (see `template.yaml`).
@@ -29,6 +31,9 @@ pub struct FunctionEnv {
     pub table: String,
     pub event_bus: String,
     pub public_url: Option<String>,
+    /// `PULSE_RECOMPUTE_SHARDS` (the template's `RecomputeShards`): shards each workspace's
+    /// scheduled recompute is split into; 1 (the default) recomputes in one invocation.
+    pub recompute_shards: u32,
 }
 
 impl FunctionEnv {
@@ -45,7 +50,23 @@ impl FunctionEnv {
             public_url: std::env::var("PULSE_PUBLIC_URL")
                 .ok()
                 .filter(|url| !url.is_empty()),
+            recompute_shards: recompute_shards(std::env::var("PULSE_RECOMPUTE_SHARDS").ok())?,
         })
+    }
+}
+
+fn recompute_shards(value: Option<String>) -> Result<u32, StartError> {
+    let Some(value) = value.filter(|value| !value.trim().is_empty()) else {
+        return Ok(1);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(shards) if (1..=pulse_app::recompute::sharded::MAX_SHARDS).contains(&shards) => {
+            Ok(shards)
+        }
+        _ => Err(StartError::Invalid {
+            name: "PULSE_RECOMPUTE_SHARDS",
+            value,
+        }),
     }
 }
 
@@ -56,6 +77,7 @@ pub async fn app() -> Result<App, StartError> {
     let bus = EventBridgeBus::from_env(&env.event_bus).await;
     let config = AppConfig {
         public_url: env.public_url,
+        recompute_shards: env.recompute_shards,
         ..AppConfig::default()
     };
     Ok(App::new(Arc::new(store), Arc::new(SystemClock), config).with_bus(Arc::new(bus)))
@@ -175,4 +197,24 @@ pub async fn sweep(
         "undelivered alerts swept"
     );
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recompute_shards_default_to_one_and_refuse_nonsense() {
+        assert_eq!(recompute_shards(None).unwrap(), 1);
+        assert_eq!(recompute_shards(Some(String::new())).unwrap(), 1);
+        assert_eq!(recompute_shards(Some("4".into())).unwrap(), 4);
+        assert_eq!(recompute_shards(Some("16".into())).unwrap(), 16);
+        for bad in ["0", "17", "four", "-2"] {
+            let error = recompute_shards(Some(bad.into())).unwrap_err().to_string();
+            assert!(
+                error.contains("PULSE_RECOMPUTE_SHARDS") && error.contains(bad),
+                "{error}"
+            );
+        }
+    }
 }

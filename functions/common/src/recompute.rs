@@ -5,9 +5,15 @@
 //! own and one slow workspace never delays the others. An invocation naming a workspace
 //! recomputes its profiles (or the one named) and publishes `ScoresRecomputed` for the
 //! alerts. Both are idempotent: recomputing a day replaces it.
+//!
+//! With `PULSE_RECOMPUTE_SHARDS` > 1, a workspace's recompute is itself split: one
+//! `RecomputeShardRequested` per shard comes back here; each shard measures its share of
+//! the identities, and the one that completes the run normalises it over the whole
+//! population (`pulse_app::recompute::sharded`).
 
 use pulse_app::App;
 use pulse_app::recompute::RecomputeSummary;
+use pulse_app::recompute::sharded::{ShardOutcome, ShardedRun};
 use pulse_bus::DomainEvent;
 use pulse_core::{Day, Slug};
 use serde::{Deserialize, Serialize};
@@ -21,6 +27,17 @@ pub struct RecomputeRequest {
     pub profile: Option<String>,
     #[serde(default)]
     pub as_of: Option<Day>,
+    /// Set for one shard of a sharded run (a `RecomputeShardRequested` event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRequest>,
+}
+
+/// One shard of a sharded run.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ShardRequest {
+    pub run: String,
+    pub shard: u32,
+    pub shards: u32,
 }
 
 /// What an invocation did.
@@ -30,6 +47,12 @@ pub struct RecomputeOutcome {
     pub fanned_out: Vec<String>,
     /// Profiles recomputed here.
     pub recomputed: Vec<RecomputeSummary>,
+    /// Sharded runs started here (one `RecomputeShardRequested` per shard is on the bus).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sharded: Vec<ShardedRun>,
+    /// The shard this invocation ran, when it was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOutcome>,
 }
 
 /// Handles one request: fans out when no workspace is named, recomputes otherwise.
@@ -59,18 +82,55 @@ pub async fn handle(
                 .iter()
                 .map(|workspace| workspace.id.to_string())
                 .collect(),
-            recomputed: Vec::new(),
+            ..RecomputeOutcome::default()
         });
     };
     let workspace = Slug::parse(workspace).map_err(|error| {
         pulse_app::AppError::bad_request("invalid_workspace", format!("workspace: {error}"))
     })?;
+    if let Some(shard) = request.shard {
+        let (Some(profile), Some(as_of)) = (request.profile.as_deref(), request.as_of) else {
+            return Err(pulse_app::AppError::bad_request(
+                "invalid_request",
+                "a shard names its profile and day",
+            ));
+        };
+        let outcome = app
+            .recompute_shard(
+                &workspace,
+                profile,
+                as_of,
+                &shard.run,
+                shard.shard,
+                shard.shards,
+            )
+            .await?;
+        return Ok(RecomputeOutcome {
+            recomputed: outcome.finished.clone().into_iter().collect(),
+            shard: Some(outcome),
+            ..RecomputeOutcome::default()
+        });
+    }
+    if app.config.recompute_shards > 1 {
+        let sharded = app
+            .start_sharded_recompute(
+                &workspace,
+                request.profile.as_deref(),
+                request.as_of,
+                app.config.recompute_shards,
+            )
+            .await?;
+        return Ok(RecomputeOutcome {
+            sharded,
+            ..RecomputeOutcome::default()
+        });
+    }
     let recomputed = app
         .recompute_profiles(&workspace, request.profile.as_deref(), request.as_of)
         .await?;
     Ok(RecomputeOutcome {
-        fanned_out: Vec::new(),
         recomputed,
+        ..RecomputeOutcome::default()
     })
 }
 
@@ -87,6 +147,20 @@ pub fn request_from(payload: serde_json::Value) -> Result<RecomputeRequest, lamb
                 workspace: Some(workspace),
                 profile,
                 as_of,
+                shard: None,
+            }),
+            DomainEvent::RecomputeShardRequested {
+                workspace,
+                profile,
+                as_of,
+                run,
+                shard,
+                shards,
+            } => Ok(RecomputeRequest {
+                workspace: Some(workspace),
+                profile: Some(profile),
+                as_of: Some(as_of),
+                shard: Some(ShardRequest { run, shard, shards }),
             }),
             other => Err(format!(
                 "the recompute function does not take {} events",

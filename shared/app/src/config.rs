@@ -34,4 +34,7 @@ pub struct AppConfig {
     pub public_url: Option<String>,
     /// Print alerts that have no webhook to standard output (`pulse serve`, `pulse demo`).
     pub print_alerts: bool,
+    /// Shards a workspace's recompute is split into when it is requested through the bus
+    /// (`RecomputeRequested`; on AWS `PULSE_RECOMPUTE_SHARDS`). 0 or 1: one pass.
+    pub recompute_shards: u32,
 }

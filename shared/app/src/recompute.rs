@@ -1,13 +1,21 @@
 //! The recompute use case (SPEC §4): load a workspace's usage, compute a profile's scores
 //! as of a day, save them with the day's segment transitions. Idempotent per day.
+//!
+//! Large workspaces recompute in shards (`sharded`): each shard loads and measures its
+//! share of the identities; the shard that completes the run finishes it here, over the
+//! whole population.
 
+pub mod sharded;
+
+use std::collections::HashMap;
 use std::time::Instant;
 
 use pulse_bus::DomainEvent;
 use pulse_core::alerts::rule_keys;
 use pulse_core::records::{assemble, usage_from};
 use pulse_core::{
-    Day, Extras, PreviousScores, Profile, SubjectKind, WorkspaceId, compute, event_needs,
+    AccountInfo, Day, Extras, PreviousScores, Profile, SubjectKind, UserActivity, WorkspaceId,
+    compute, event_needs,
 };
 use pulse_store::{Computation, SegmentTransition, StoredSnapshot};
 use serde::Serialize;
@@ -47,9 +55,26 @@ impl App {
             .store
             .scoring_data(workspace, usage_from(as_of, period_from, &needs))
             .await?;
-        let loaded = started.elapsed();
         let (users, accounts) = assemble(&data, as_of, period_from, &needs);
         drop(data);
+        self.finish_recompute(workspace, profile, as_of, &extras, users, accounts, started)
+            .await
+    }
+
+    /// The part of a recompute that needs the whole population: p90, scores, accounts,
+    /// segments and rules ([`compute`]), then saving the day and announcing it.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_recompute(
+        &self,
+        workspace: &WorkspaceId,
+        profile: &Profile,
+        as_of: Day,
+        extras: &Extras,
+        users: Vec<UserActivity>,
+        accounts: HashMap<String, AccountInfo>,
+        started: Instant,
+    ) -> Result<RecomputeSummary, AppError> {
+        let loaded = started.elapsed();
         let earlier = as_of.plus(-(profile.window_days as i32));
         let profile_id = profile.id.as_str();
         let previous = PreviousScores {
@@ -65,7 +90,8 @@ impl App {
                 .scores_on(workspace, profile_id, SubjectKind::Accounts, earlier)
                 .await?,
         };
-        let set = compute(profile, as_of, &users, &accounts, &previous, &extras);
+        let set = compute(profile, as_of, &users, &accounts, &previous, extras);
+        drop(users);
         let computation = Computation {
             profile: profile_id.to_string(),
             day: as_of,

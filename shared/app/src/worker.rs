@@ -3,7 +3,9 @@
 //!
 //! - `AccountCreated`, `UserJoinedAccount`, `FeatureFirstUsed` → ingestion-triggered alerts;
 //! - `ScoresRecomputed` → recompute-triggered alerts;
-//! - `RecomputeRequested` → a workspace's recompute (the fan-out of the scheduled one);
+//! - `RecomputeRequested` → a workspace's recompute (the fan-out of the scheduled one),
+//!   in one pass or, with `AppConfig::recompute_shards` > 1, started as shards;
+//! - `RecomputeShardRequested` → one shard of a sharded recompute;
 //! - `AlertRaised` → Slack.
 //!
 //! Every handler is idempotent: alert ids come from (rule, subject, occurrence) and
@@ -42,8 +44,31 @@ impl App {
                 self.evaluate_recompute(&workspace, &profile, day, previous_day)
                     .await
             }
-            DomainEvent::RecomputeRequested { profile, as_of, .. } => self
-                .recompute_profiles(&workspace, profile.as_deref(), as_of)
+            DomainEvent::RecomputeRequested { profile, as_of, .. } => {
+                if self.config.recompute_shards > 1 {
+                    self.start_sharded_recompute(
+                        &workspace,
+                        profile.as_deref(),
+                        as_of,
+                        self.config.recompute_shards,
+                    )
+                    .await
+                    .map(|_| ())
+                } else {
+                    self.recompute_profiles(&workspace, profile.as_deref(), as_of)
+                        .await
+                        .map(|_| ())
+                }
+            }
+            DomainEvent::RecomputeShardRequested {
+                profile,
+                as_of,
+                run,
+                shard,
+                shards,
+                ..
+            } => self
+                .recompute_shard(&workspace, &profile, as_of, &run, shard, shards)
                 .await
                 .map(|_| ()),
             DomainEvent::AlertRaised { alert_ids, .. } => {

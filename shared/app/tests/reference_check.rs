@@ -123,6 +123,11 @@ fn days_for(profile: &RefProfile) -> Vec<NaiveDate> {
 }
 
 async fn check_seed(seed: u64) {
+    check_seed_in(seed, None).await;
+}
+
+/// [`check_seed`] with the pipeline recomputing in `shards` shards (`None`: one pass).
+async fn check_seed_in(seed: u64, shards: Option<u32>) {
     let profiles = [weekly_profile(), monthly_paid_profile()];
     let boundaries: Vec<(NaiveDate, i64)> = profiles
         .iter()
@@ -135,7 +140,10 @@ async fn check_seed(seed: u64) {
     let product = generator::generate(seed, &boundaries);
     let world = World::new(&product.calls);
     let now = product.calls.last().expect("calls").received_at + Duration::hours(1);
-    let pipeline = Pipeline::with_calls(&product.calls, now).await;
+    let mut pipeline = Pipeline::with_calls(&product.calls, now).await;
+    if let Some(shards) = shards {
+        pipeline = pipeline.sharded(shards);
+    }
 
     let mut differences: Vec<Difference> = Vec::new();
     let mut checked = 0;
@@ -201,6 +209,18 @@ fn report(seed: u64, differences: &[Difference]) {
         differences.len(),
         shown.join("\n")
     );
+}
+
+/// A sharded recompute (each shard measures its share of the identities, the last one
+/// normalises over everyone) must agree with the reference exactly as one pass does.
+#[tokio::test]
+async fn seed_6_sharded_in_3_pipeline_matches_the_naive_reference() {
+    check_seed_in(6, Some(3)).await;
+}
+
+#[tokio::test]
+async fn seed_7_sharded_in_16_pipeline_matches_the_naive_reference() {
+    check_seed_in(7, Some(16)).await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! ```text
 //! ingest ──► AccountCreated, UserJoinedAccount, FeatureFirstUsed ──► evaluate
 //! schedule ──► recompute ──► RecomputeRequested (one per workspace) ──► recompute
+//! recompute ──► RecomputeShardRequested (one per shard, large workspaces) ──► recompute
 //! recompute ──► ScoresRecomputed ──► evaluate ──► AlertRaised ──► notify
 //! ```
 //!
@@ -66,6 +67,18 @@ pub enum DomainEvent {
         /// The day, or today when `None`.
         as_of: Option<Day>,
     },
+    /// One shard of a sharded recompute of a profile (large workspaces): the shard measures
+    /// its share of the identities and stages them; the shard that completes the run
+    /// finishes it for the whole population (`App::recompute_shard`).
+    RecomputeShardRequested {
+        workspace: String,
+        profile: String,
+        as_of: Day,
+        /// The run's id: every shard of one run carries the same.
+        run: String,
+        shard: u32,
+        shards: u32,
+    },
     /// Alerts of one evaluation for one channel, to be posted (one message, or a digest).
     AlertRaised {
         workspace: String,
@@ -83,6 +96,7 @@ impl DomainEvent {
             DomainEvent::FeatureFirstUsed { .. } => "FeatureFirstUsed",
             DomainEvent::ScoresRecomputed { .. } => "ScoresRecomputed",
             DomainEvent::RecomputeRequested { .. } => "RecomputeRequested",
+            DomainEvent::RecomputeShardRequested { .. } => "RecomputeShardRequested",
             DomainEvent::AlertRaised { .. } => "AlertRaised",
         }
     }
@@ -94,6 +108,7 @@ impl DomainEvent {
             | DomainEvent::FeatureFirstUsed { workspace, .. }
             | DomainEvent::ScoresRecomputed { workspace, .. }
             | DomainEvent::RecomputeRequested { workspace, .. }
+            | DomainEvent::RecomputeShardRequested { workspace, .. }
             | DomainEvent::AlertRaised { workspace, .. } => workspace,
         }
     }

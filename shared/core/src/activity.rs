@@ -12,7 +12,7 @@ use crate::ids::IdentityKey;
 use crate::rules::{Field, Subject, Value as RuleValue};
 
 /// Everything known about one user, after anonymous identities were merged into it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserActivity {
     pub identity: Option<IdentityKey>,
     pub traits: FlatMap,

@@ -10,6 +10,7 @@ mod definition;
 pub mod extras;
 pub mod ids;
 pub mod metrics;
+mod parts;
 pub mod profile;
 pub mod records;
 pub mod rules;

@@ -2,17 +2,19 @@
 //! returns it. Identity resolution and the assembly of [`UserActivity`] from these records
 //! are pure, so they live here and every store adapter shares them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::activity::{AccountInfo, UserActivity};
 use crate::call::FlatMap;
 use crate::day::Day;
-use crate::ids::IdentityKey;
 use crate::rules::EventNeed;
 
 pub use crate::extras::event_needs;
+pub use crate::parts::{
+    IdentityPart, PartsError, assemble_parts, decode_parts, encode_parts, merge_parts,
+};
 
 /// One raw identity (`u:<userId>` or `a:<anonymousId>`) as stored.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -92,18 +94,24 @@ pub struct UsageRange {
 /// Follows `linked_to` chains to the identity that owns each raw identity. Cycles (which
 /// conflicting aliases can create) stop at the first identity seen twice.
 pub fn resolve_identities(records: &[IdentityRecord]) -> HashMap<String, String> {
-    let links: HashMap<&str, &str> = records
-        .iter()
-        .filter_map(|record| {
-            record
-                .linked_to
-                .as_deref()
-                .map(|to| (record.key.as_str(), to))
-        })
+    resolve_links(
+        records
+            .iter()
+            .map(|record| (record.key.as_str(), record.linked_to.as_deref())),
+    )
+}
+
+/// [`resolve_identities`] over `(key, linked_to)` pairs, shared with the merge of parts.
+pub(crate) fn resolve_links<'a>(
+    identities: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
+) -> HashMap<String, String> {
+    let links: HashMap<&str, &str> = identities
+        .clone()
+        .filter_map(|(key, linked_to)| linked_to.map(|to| (key, to)))
         .collect();
-    let mut owners = HashMap::with_capacity(records.len());
-    for record in records {
-        let mut current = record.key.as_str();
+    let mut owners = HashMap::new();
+    for (key, _) in identities {
+        let mut current = key;
         let mut seen = vec![current];
         while let Some(next) = links.get(current) {
             if seen.contains(next) {
@@ -112,7 +120,7 @@ pub fn resolve_identities(records: &[IdentityRecord]) -> HashMap<String, String>
             seen.push(next);
             current = next;
         }
-        owners.insert(record.key.clone(), current.to_string());
+        owners.insert(key.to_string(), current.to_string());
     }
     owners
 }
@@ -128,105 +136,22 @@ pub fn usage_from(as_of: Day, period_from: Day, needs: &[EventNeed]) -> Day {
 }
 
 /// Builds each canonical user's [`UserActivity`] as of `as_of`, for a profile whose
-/// engagement period starts on `period_from`. Daily usage after `as_of` is subtracted from
-/// lifetime counts so that a past day sees the all-time counts it had then. `needs` are the
-/// `count(event, days)` values rules will ask for; `data.usage` must start early enough
-/// (see [`usage_from`]).
+/// engagement period starts on `period_from`, sorted by owner key. Daily usage after
+/// `as_of` is subtracted from lifetime counts so that a past day sees the all-time counts
+/// it had then. `needs` are the `count(event, days)` values rules will ask for;
+/// `data.usage` must start early enough (see [`usage_from`]). Usage rows of identities
+/// without a record are ignored.
+///
+/// This is [`merge_parts`] of [`assemble_parts`] over the whole data set, so a recompute
+/// split into shards gives the same users. Traits are taken from the owner's own record
+/// first, then from the others by ascending key, whatever order `data.identities` is in.
 pub fn assemble(
     data: &ScoringData,
     as_of: Day,
     period_from: Day,
     needs: &[EventNeed],
 ) -> (Vec<UserActivity>, HashMap<String, AccountInfo>) {
-    let owners = resolve_identities(&data.identities);
-    let mut users: BTreeMap<&str, UserActivity> = BTreeMap::new();
-    let recent_from = as_of.plus(1 - crate::scoring::TOTAL_USERS_DAYS);
-    // Owners first so their own traits win over merged anonymous ones.
-    let mut ordered: Vec<&IdentityRecord> = data.identities.iter().collect();
-    ordered.sort_by_key(|record| owners.get(&record.key) != Some(&record.key));
-    for record in ordered {
-        let owner = owners
-            .get(&record.key)
-            .map_or(record.key.as_str(), String::as_str);
-        let user = users.entry(owner).or_insert_with(|| UserActivity {
-            identity: IdentityKey::from_storage_key(owner),
-            ..Default::default()
-        });
-        for (name, value) in &record.traits {
-            user.traits
-                .entry(name.clone())
-                .or_insert_with(|| value.clone());
-        }
-        // Memberships are as of the day: an account a user joins later is not theirs yet.
-        let day_end = as_of.end_exclusive();
-        user.accounts.extend(
-            record
-                .accounts
-                .iter()
-                .filter(|membership| membership.joined_at < day_end)
-                .map(|membership| membership.account.clone()),
-        );
-        user.first_seen = min_opt(user.first_seen, record.first_seen);
-        let last_by_day = last_event_on_or_before(record, as_of);
-        user.last_seen = max_opt(user.last_seen, last_by_day);
-        user.recent_days.extend(
-            record
-                .event_days
-                .iter()
-                .copied()
-                .filter(|day| recent_from <= *day && *day <= as_of),
-        );
-    }
-    for user in users.values_mut() {
-        user.recent_days.sort_unstable();
-        user.recent_days.dedup();
-    }
-    for usage in &data.lifetime {
-        if let Some(user) = owner_of(&owners, &mut users, &usage.identity) {
-            *user.all_time.entry(usage.event.clone()).or_default() += usage.count;
-        }
-    }
-    for usage in &data.usage {
-        let Some(user) = owner_of(&owners, &mut users, &usage.identity) else {
-            continue;
-        };
-        if usage.day > as_of {
-            let count = user.all_time.entry(usage.event.clone()).or_default();
-            *count = count.saturating_sub(usage.count);
-            continue;
-        }
-        if usage.day >= period_from {
-            *user
-                .period
-                .entry(usage.event.clone())
-                .or_default()
-                .entry(usage.day)
-                .or_default() += usage.count;
-        }
-        for need in needs {
-            if let Some(days) = need.days
-                && need.event == usage.event
-                && usage.day >= as_of.plus(1 - days as i32)
-            {
-                *user
-                    .rule_counts
-                    .entry((need.event.clone(), Some(days)))
-                    .or_default() += usage.count;
-            }
-        }
-    }
-    for user in users.values_mut() {
-        for need in needs {
-            let count = match need.days {
-                None => user.all_time.get(&need.event).copied().unwrap_or(0),
-                Some(_) => 0,
-            };
-            *user
-                .rule_counts
-                .entry((need.event.clone(), need.days))
-                .or_default() += count;
-        }
-    }
+    let users = merge_parts(assemble_parts(data, as_of, period_from, needs));
     let accounts = data
         .accounts
         .iter()
@@ -241,45 +166,7 @@ pub fn assemble(
             )
         })
         .collect();
-    (users.into_values().collect(), accounts)
-}
-
-fn owner_of<'a>(
-    owners: &HashMap<String, String>,
-    users: &'a mut BTreeMap<&str, UserActivity>,
-    identity: &str,
-) -> Option<&'a mut UserActivity> {
-    let owner = owners.get(identity).map_or(identity, String::as_str);
-    users.get_mut(owner)
-}
-
-/// The last event on or before `as_of`: exact when the last event is not later; otherwise
-/// known to the day only (the start of the latest event day on or before `as_of`).
-fn last_event_on_or_before(record: &IdentityRecord, as_of: Day) -> Option<DateTime<Utc>> {
-    let last = record.last_event?;
-    if Day::of(last) <= as_of {
-        return Some(last);
-    }
-    record
-        .event_days
-        .iter()
-        .rev()
-        .find(|day| **day <= as_of)
-        .map(|day| day.start())
-}
-
-fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
+    (users, accounts)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod ingestion;
 mod isolation;
 mod lists;
 mod profiles;
+mod recompute;
 mod rule_state;
 mod sample_day;
 mod transitions;
@@ -42,6 +43,7 @@ pub use ingestion::*;
 pub use isolation::*;
 pub use lists::*;
 pub use profiles::*;
+pub use recompute::*;
 pub use rule_state::*;
 pub use transitions::*;
 pub use workspaces::*;
@@ -133,6 +135,15 @@ macro_rules! conformance_tests {
             alerts_are_listed_newest_first_in_pages_covering_each_once,
             alerts_are_filtered_by_status_and_by_rule,
             an_alert_cursor_the_store_did_not_issue_is_refused_as_invalid,
+            // sharded recompute: shard reads, accounts, staging of a run
+            recompute_shards_split_the_scoring_data_exactly,
+            invalid_recompute_shard_arguments_are_refused,
+            account_records_are_every_account_of_the_workspace,
+            staged_chunks_read_back_in_shard_order_and_a_put_replaces_its_shard,
+            finishing_completes_a_run_only_when_every_distinct_shard_is_done,
+            a_chunk_over_the_limit_is_refused_and_changes_nothing,
+            deleting_a_run_removes_its_chunks_and_finished_shards,
+            recompute_runs_of_one_workspace_are_invisible_from_another,
         );
     };
     (@each $fresh_store:expr; $($check:ident),+ $(,)?) => {

@@ -78,7 +78,7 @@ impl Function {
     pub fn detail_types(self) -> &'static [&'static str] {
         match self {
             Function::Ingest | Function::Api => &[],
-            Function::Recompute => &["RecomputeRequested"],
+            Function::Recompute => &["RecomputeRequested", "RecomputeShardRequested"],
             Function::Evaluate => &[
                 "ScoresRecomputed",
                 "AccountCreated",

@@ -25,6 +25,8 @@ pub struct Resources {
 pub struct Pipeline {
     pub app: App,
     pub workspace: WorkspaceId,
+    /// Recompute in this many shards (`App::recompute_shard`) instead of one pass.
+    shards: Option<u32>,
     _data: tempfile::TempDir,
 }
 
@@ -74,8 +76,15 @@ impl Pipeline {
         Pipeline {
             app,
             workspace,
+            shards: None,
             _data: data,
         }
+    }
+
+    /// Recomputes in `shards` shards, run last-first, the last one to run finishing the run.
+    pub fn sharded(mut self, shards: u32) -> Pipeline {
+        self.shards = Some(shards);
+        self
     }
 
     pub async fn apply(&self, yaml: &str) -> Profile {
@@ -86,10 +95,37 @@ impl Pipeline {
     }
 
     pub async fn recompute(&self, profile: &Profile, day: NaiveDate) {
-        self.app
-            .recompute(&self.workspace, profile, Some(to_day(day)))
-            .await
-            .expect("recompute");
+        let Some(shards) = self.shards else {
+            self.app
+                .recompute(&self.workspace, profile, Some(to_day(day)))
+                .await
+                .expect("recompute");
+            return;
+        };
+        let run = format!("check-{}-{day}", profile.id);
+        let mut identities = 0;
+        for (position, shard) in (0..shards).rev().enumerate() {
+            let outcome = self
+                .app
+                .recompute_shard(
+                    &self.workspace,
+                    profile.id.as_str(),
+                    to_day(day),
+                    &run,
+                    shard,
+                    shards,
+                )
+                .await
+                .expect("a recompute shard");
+            identities += outcome.identities;
+            let last = position + 1 == shards as usize;
+            assert_eq!(
+                outcome.finished.is_some(),
+                last,
+                "only the shard that completes the run finishes it: {outcome:?}"
+            );
+        }
+        assert!(identities > 0, "the shards measured nobody");
     }
 
     pub async fn read(&self, profile: &Profile, day: NaiveDate) -> Resources {

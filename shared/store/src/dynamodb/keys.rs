@@ -64,6 +64,9 @@ pub mod entity {
     pub const ALERT: &str = "alert";
     pub const DUE: &str = "due";
     pub const LAST_ALERT: &str = "last_alert";
+    pub const RECOMPUTE_PART: &str = "recompute_part";
+    pub const RECOMPUTE_SHARD: &str = "recompute_shard";
+    pub const RECOMPUTE_DONE: &str = "recompute_done";
 }
 
 /// The shard of a value: FNV-1a (stable across processes and releases, unlike std's
@@ -442,6 +445,39 @@ pub fn last_alert(workspace: &str, rule: &str, subject: &str) -> Key {
     )
 }
 
+// --- staging of a sharded recompute ---------------------------------------------------------
+
+/// Everything one recompute run stages, in one partition: the final step reads it with one
+/// (paginated) Query. The run id is the caller's, the last part of the key.
+pub fn recompute_run_partition(workspace: &str, run: &str) -> String {
+    format!("WS#{workspace}#RUN#{run}")
+}
+
+/// One chunk of one put of a shard: shard first (the run's chunks sort by shard), then the
+/// put's save id (a retried shard's chunks never mix with an earlier put's), then the index.
+pub fn recompute_part(workspace: &str, run: &str, shard: u32, save: &str, index: usize) -> Key {
+    Key::new(
+        recompute_run_partition(workspace, run),
+        format!("P#{shard:02}#{save}#{index:05}"),
+    )
+}
+
+/// The sort-key prefix of the shards' pointers (one Query finds every current put).
+pub const RECOMPUTE_SHARD_PREFIX: &str = "S#";
+
+/// Names the shard's current put (its save id and chunk count).
+pub fn recompute_shard(workspace: &str, run: &str, shard: u32) -> Key {
+    Key::new(
+        recompute_run_partition(workspace, run),
+        format!("{RECOMPUTE_SHARD_PREFIX}{shard:02}"),
+    )
+}
+
+/// The set of shards done.
+pub fn recompute_done(workspace: &str, run: &str) -> Key {
+    Key::new(recompute_run_partition(workspace, run), "DONE")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,6 +520,51 @@ mod tests {
         assert!(key.sk >= usage_from(on("2026-12-01")));
         assert!(key.sk < usage_from(on("2026-12-02")));
         assert!(usage("acme", "u:~", on("2026-11-30")).sk < usage_from(on("2026-12-01")));
+    }
+
+    #[test]
+    fn every_row_of_an_identity_is_in_partitions_of_its_shard_number() {
+        // A recompute shard reads the identity and usage partitions of the same numbers:
+        // an identity's traits, activity (lifetime counts), memberships and usage must all
+        // carry the shard of its own key.
+        for identity in ["u:alice", "a:anon-1", "u:u#1"] {
+            let number = format!("#{:02}", shard(identity));
+            assert!(
+                super::identity("w", identity)
+                    .pk
+                    .ends_with(&format!("#ID{number}"))
+            );
+            assert!(
+                activity("w", identity)
+                    .pk
+                    .ends_with(&format!("#ID{number}"))
+            );
+            assert!(
+                membership("w", identity, "acme")
+                    .pk
+                    .ends_with(&format!("#ID{number}"))
+            );
+            assert!(
+                usage("w", identity, on("2026-12-01"))
+                    .pk
+                    .ends_with(&format!("#U{number}"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_recompute_runs_items_share_one_partition_sorted_by_shard() {
+        let part = recompute_part("acme", "run-1", 2, "s1", 7);
+        assert_eq!(part.pk, "WS#acme#RUN#run-1");
+        assert_eq!(part.sk, "P#02#s1#00007");
+        assert!(part.sk < recompute_part("acme", "run-1", 10, "s0", 0).sk);
+        assert_eq!(recompute_shard("acme", "run-1", 2).pk, part.pk);
+        assert_eq!(recompute_shard("acme", "run-1", 2).sk, "S#02");
+        assert_eq!(recompute_done("acme", "run-1").pk, part.pk);
+        assert_ne!(
+            recompute_done("acme", "run-1").pk,
+            recompute_done("globex", "run-1").pk
+        );
     }
 
     #[test]

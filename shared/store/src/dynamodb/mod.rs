@@ -17,6 +17,7 @@ mod lists;
 mod lookup;
 mod pending;
 mod reads;
+mod recompute;
 mod records;
 mod results;
 mod table;
@@ -188,6 +189,52 @@ impl Store for DynamoStore {
         usage_from: Day,
     ) -> StoreResult<ScoringData> {
         reads::scoring_data(&self.db, text(workspace), usage_from).await
+    }
+
+    async fn scoring_data_shard(
+        &self,
+        workspace: &WorkspaceId,
+        usage_from: Day,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<ScoringData> {
+        reads::scoring_data_shard(&self.db, text(workspace), usage_from, shard, shards).await
+    }
+
+    async fn account_records(&self, workspace: &WorkspaceId) -> StoreResult<Vec<AccountRecord>> {
+        reads::account_records(&self.db, text(workspace)).await
+    }
+
+    async fn put_recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> StoreResult<()> {
+        recompute::put_parts(&self.db, text(workspace), run, shard, chunks).await
+    }
+
+    async fn recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        recompute::parts(&self.db, text(workspace), run).await
+    }
+
+    async fn finish_recompute_shard(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<bool> {
+        recompute::finish_shard(&self.db, text(workspace), run, shard, shards).await
+    }
+
+    async fn delete_recompute_run(&self, workspace: &WorkspaceId, run: &str) -> StoreResult<()> {
+        recompute::delete_run(&self.db, text(workspace), run).await
     }
 
     async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {

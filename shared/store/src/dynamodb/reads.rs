@@ -210,16 +210,18 @@ pub(crate) fn write_error(error: WriteError) -> StoreError {
 
 // --- scoring inputs ------------------------------------------------------------------------
 
-/// Every shard partition of a workspace, read with one Query each, all at once.
+/// The given shard partitions of a workspace, read with one Query each, all at once.
 async fn read_shards(
     db: &Db,
+    shards: &[u32],
     partition: impl Fn(u32) -> String,
     range: Range,
 ) -> Result<Vec<Item>, StoreError> {
-    let reads = (0..SHARDS)
+    let reads = shards
+        .iter()
         .map(|shard| {
             let db = db.clone();
-            let spec = QuerySpec::table(partition(shard), range.clone());
+            let spec = QuerySpec::table(partition(*shard), range.clone());
             async move { db.query(&spec).await }
         })
         .collect();
@@ -230,24 +232,85 @@ async fn read_shards(
     Ok(items)
 }
 
+fn all_shards() -> Vec<u32> {
+    (0..SHARDS).collect()
+}
+
 pub(crate) async fn scoring_data(
     db: &Db,
     workspace: &str,
     usage_from: Day,
 ) -> Result<ScoringData, StoreError> {
-    let (identity_items, account_items, usage_items) = tokio::try_join!(
+    let shards = all_shards();
+    let (mut data, accounts) = tokio::try_join!(
+        identities_and_usage(db, workspace, usage_from, &shards),
+        account_records(db, workspace),
+    )?;
+    data.accounts = accounts;
+    Ok(data)
+}
+
+/// Recompute shard `shard` of `shards`: the identity and usage partitions `p` with
+/// `p % shards == shard`, and nothing else. Every row of an identity (traits, activity and
+/// its lifetime counts, memberships, daily usage) is in the partitions numbered by the
+/// shard of its own key (`keys.rs` tests it), so the split is exact.
+pub(crate) async fn scoring_data_shard(
+    db: &Db,
+    workspace: &str,
+    usage_from: Day,
+    shard: u32,
+    shards: u32,
+) -> Result<ScoringData, StoreError> {
+    crate::recompute::check_split(shard, shards)?;
+    let partitions: Vec<u32> = (0..SHARDS)
+        .filter(|partition| partition % shards == shard)
+        .collect();
+    identities_and_usage(db, workspace, usage_from, &partitions).await
+}
+
+/// Every account: 16 Queries `WS#<ws>#AC#<shard>`.
+pub(crate) async fn account_records(
+    db: &Db,
+    workspace: &str,
+) -> Result<Vec<AccountRecord>, StoreError> {
+    let items = read_shards(
+        db,
+        &all_shards(),
+        |shard| keys::account_partition(workspace, shard),
+        Range::All,
+    )
+    .await?;
+    items
+        .iter()
+        .map(|item| {
+            let account = AccountItem::from_item(item)?;
+            Ok(AccountRecord {
+                id: account.account,
+                traits: account.traits,
+                first_seen: account.first_seen.and_then(DateTime::from_timestamp_millis),
+            })
+        })
+        .collect()
+}
+
+/// The identities, lifetime and daily usage (from `usage_from`) stored in the identity and
+/// usage partitions numbered `partitions`; no accounts.
+async fn identities_and_usage(
+    db: &Db,
+    workspace: &str,
+    usage_from: Day,
+    partitions: &[u32],
+) -> Result<ScoringData, StoreError> {
+    let (identity_items, usage_items) = tokio::try_join!(
         read_shards(
             db,
+            partitions,
             |shard| keys::identity_partition(workspace, shard),
             Range::All
         ),
         read_shards(
             db,
-            |shard| keys::account_partition(workspace, shard),
-            Range::All
-        ),
-        read_shards(
-            db,
+            partitions,
             |shard| keys::usage_partition(workspace, shard),
             Range::From(keys::usage_from(usage_from)),
         ),
@@ -315,14 +378,6 @@ pub(crate) async fn scoring_data(
         }
     }
     data.identities = records.into_values().collect();
-    for item in &account_items {
-        let account = AccountItem::from_item(item)?;
-        data.accounts.push(AccountRecord {
-            id: account.account,
-            traits: account.traits,
-            first_seen: account.first_seen.and_then(DateTime::from_timestamp_millis),
-        });
-    }
     for item in &usage_items {
         let usage = UsageItem::from_item(item)?;
         for (event, count) in usage.counts {

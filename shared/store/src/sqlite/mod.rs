@@ -6,6 +6,7 @@ mod alerts;
 mod codec;
 mod ingest;
 mod reads;
+mod recompute;
 mod results;
 mod schema;
 mod writer;
@@ -19,12 +20,16 @@ use chrono::{DateTime, Utc};
 use pulse_core::records::{AccountRecord, IdentityRecord, ScoringData};
 use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 
 use self::codec::sql;
 use self::writer::Writer;
 use crate::error::StoreError;
 use crate::port::{SpanFilter, Store, StoreResult};
+use crate::recompute::{
+    MAX_RECOMPUTE_SHARDS, check_chunks, check_run, check_shard, check_split, recompute_shard_of,
+};
 use crate::types::{
     AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
     IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
@@ -37,6 +42,10 @@ pub const DATABASE_FILE: &str = "pulse.db";
 
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 8;
+
+/// `pulse_recompute_shard(identity, shards)`: [`recompute_shard_of`] as an SQL function, on
+/// every connection, so that a recompute shard filters its rows in SQL.
+pub(crate) const RECOMPUTE_SHARD_FN: &str = "pulse_recompute_shard";
 
 pub struct SqliteStore {
     writer: Writer,
@@ -138,7 +147,32 @@ fn configure(connection: &Connection, read_only: bool) -> StoreResult<()> {
         .execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;")
         .map_err(sql)?;
     connection.set_prepared_statement_cache_capacity(64);
-    Ok(())
+    register_functions(connection)
+}
+
+fn register_functions(connection: &Connection) -> StoreResult<()> {
+    let failure = |message: String| rusqlite::Error::UserFunctionError(message.into());
+    connection
+        .create_scalar_function(
+            RECOMPUTE_SHARD_FN,
+            2,
+            FunctionFlags::SQLITE_UTF8
+                | FunctionFlags::SQLITE_DETERMINISTIC
+                | FunctionFlags::SQLITE_INNOCUOUS,
+            move |context| {
+                let identity = context
+                    .get_raw(0)
+                    .as_str()
+                    .map_err(|error| failure(format!("{RECOMPUTE_SHARD_FN}: {error}")))?;
+                let shards: i64 = context.get(1)?;
+                let shards = u32::try_from(shards)
+                    .ok()
+                    .filter(|shards| (1..=MAX_RECOMPUTE_SHARDS).contains(shards))
+                    .ok_or_else(|| failure(format!("{RECOMPUTE_SHARD_FN}: {shards} shards")))?;
+                Ok(i64::from(recompute_shard_of(identity, shards)))
+            },
+        )
+        .map_err(sql)
 }
 
 fn text(workspace: &WorkspaceId) -> String {
@@ -233,6 +267,83 @@ impl Store for SqliteStore {
             reads::scoring_data(&snapshot, &workspace, usage_from)
         })
         .await
+    }
+
+    async fn scoring_data_shard(
+        &self,
+        workspace: &WorkspaceId,
+        usage_from: Day,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<ScoringData> {
+        check_split(shard, shards)?;
+        let workspace = text(workspace);
+        // One read transaction, as `scoring_data`.
+        self.read(move |connection| {
+            let snapshot = connection.unchecked_transaction().map_err(sql)?;
+            reads::scoring_data_shard(&snapshot, &workspace, usage_from, shard, shards)
+        })
+        .await
+    }
+
+    async fn account_records(&self, workspace: &WorkspaceId) -> StoreResult<Vec<AccountRecord>> {
+        let workspace = text(workspace);
+        self.read(move |connection| reads::account_records(connection, &workspace))
+            .await
+    }
+
+    async fn put_recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> StoreResult<()> {
+        check_run(run)?;
+        check_shard(shard)?;
+        check_chunks(&chunks)?;
+        let (workspace, run) = (text(workspace), run.to_string());
+        self.writer
+            .run(move |connection| {
+                recompute::put_parts(connection, &workspace, &run, shard, &chunks)
+            })
+            .await
+    }
+
+    async fn recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        check_run(run)?;
+        let (workspace, run) = (text(workspace), run.to_string());
+        self.read(move |connection| recompute::parts(connection, &workspace, &run))
+            .await
+    }
+
+    async fn finish_recompute_shard(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<bool> {
+        check_run(run)?;
+        check_split(shard, shards)?;
+        let (workspace, run) = (text(workspace), run.to_string());
+        self.writer
+            .run(move |connection| {
+                recompute::finish_shard(connection, &workspace, &run, shard, shards)
+            })
+            .await
+    }
+
+    async fn delete_recompute_run(&self, workspace: &WorkspaceId, run: &str) -> StoreResult<()> {
+        check_run(run)?;
+        let (workspace, run) = (text(workspace), run.to_string());
+        self.writer
+            .run(move |connection| recompute::delete_run(connection, &workspace, &run))
+            .await
     }
 
     async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {

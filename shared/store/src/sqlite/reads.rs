@@ -7,7 +7,8 @@ use pulse_core::records::{
     AccountRecord, DailyUsage, IdentityRecord, LifetimeUsage, Membership, ScoringData,
 };
 use pulse_core::{Day, Profile, Slug};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use super::codec::{day_from, decode_days, from_millis, sql, to_json, traits_from};
 use crate::error::StoreError;
@@ -131,15 +132,63 @@ pub(crate) fn scoring_data(
     workspace: &str,
     usage_from: Day,
 ) -> Result<ScoringData, StoreError> {
+    let mut data = identities_and_usage(connection, workspace, usage_from, None)?;
+    data.accounts = account_records(connection, workspace)?;
+    Ok(data)
+}
+
+/// Recompute shard `shard` of `shards`: the identities (with their memberships) and usage
+/// rows whose identity [`recompute_shard_of`](crate::recompute_shard_of) puts there,
+/// filtered in SQL by [`RECOMPUTE_SHARD_FN`](super::RECOMPUTE_SHARD_FN); no accounts.
+pub(crate) fn scoring_data_shard(
+    connection: &Connection,
+    workspace: &str,
+    usage_from: Day,
+    shard: u32,
+    shards: u32,
+) -> Result<ScoringData, StoreError> {
+    crate::recompute::check_split(shard, shards)?;
+    identities_and_usage(connection, workspace, usage_from, Some((shard, shards)))
+}
+
+/// `sql` with the rows of one recompute shard only (`split`: shard, shards) when asked; the
+/// split's numbers become the parameters after `params`.
+fn in_split(sql: &str, mut params: Vec<Value>, split: Option<(u32, u32)>) -> (String, Vec<Value>) {
+    let Some((shard, shards)) = split else {
+        return (sql.to_string(), params);
+    };
+    let first = params.len() + 1;
+    params.push(Value::Integer(i64::from(shards)));
+    params.push(Value::Integer(i64::from(shard)));
+    (
+        format!(
+            "{sql} AND {}(identity, ?{first}) = ?{}",
+            super::RECOMPUTE_SHARD_FN,
+            first + 1
+        ),
+        params,
+    )
+}
+
+/// Identities with their memberships, daily usage from `usage_from` and lifetime usage, of
+/// the whole workspace or of one recompute shard; no accounts.
+fn identities_and_usage(
+    connection: &Connection,
+    workspace: &str,
+    usage_from: Day,
+    split: Option<(u32, u32)>,
+) -> Result<ScoringData, StoreError> {
+    let workspace_only = || vec![Value::Text(workspace.to_string())];
     let mut memberships: HashMap<String, Vec<Membership>> = HashMap::new();
     {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT identity, account, joined_at FROM memberships WHERE workspace = ?1",
-            )
-            .map_err(sql)?;
+        let (query, params) = in_split(
+            "SELECT identity, account, joined_at FROM memberships WHERE workspace = ?1",
+            workspace_only(),
+            split,
+        );
+        let mut statement = connection.prepare_cached(&query).map_err(sql)?;
         let rows = statement
-            .query_map([workspace], |row| {
+            .query_map(params_from_iter(params), |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
@@ -159,12 +208,13 @@ pub(crate) fn scoring_data(
     }
     let mut data = ScoringData::default();
     {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT identity, linked_to, traits, first_seen, last_event, event_days FROM identities WHERE workspace = ?1",
-            )
-            .map_err(sql)?;
-        let mut rows = statement.query([workspace]).map_err(sql)?;
+        let (query, params) = in_split(
+            "SELECT identity, linked_to, traits, first_seen, last_event, event_days FROM identities WHERE workspace = ?1",
+            workspace_only(),
+            split,
+        );
+        let mut statement = connection.prepare_cached(&query).map_err(sql)?;
+        let mut rows = statement.query(params_from_iter(params)).map_err(sql)?;
         while let Some(row) = rows.next().map_err(sql)? {
             let key: String = row.get(0).map_err(sql)?;
             let traits: String = row.get(2).map_err(sql)?;
@@ -181,26 +231,16 @@ pub(crate) fn scoring_data(
         }
     }
     {
-        let mut statement = connection
-            .prepare_cached("SELECT account, traits, first_seen FROM accounts WHERE workspace = ?1")
-            .map_err(sql)?;
-        let mut rows = statement.query([workspace]).map_err(sql)?;
-        while let Some(row) = rows.next().map_err(sql)? {
-            let traits: String = row.get(1).map_err(sql)?;
-            data.accounts.push(AccountRecord {
-                id: row.get(0).map_err(sql)?,
-                traits: traits_from(&traits)?,
-                first_seen: from_millis(row.get(2).map_err(sql)?),
-            });
-        }
-    }
-    {
-        let mut statement = connection
-            .prepare_cached("SELECT identity, day, event, count FROM daily_usage WHERE workspace = ?1 AND day >= ?2")
-            .map_err(sql)?;
-        let mut rows = statement
-            .query(params![workspace, usage_from.number()])
-            .map_err(sql)?;
+        let (query, params) = in_split(
+            "SELECT identity, day, event, count FROM daily_usage WHERE workspace = ?1 AND day >= ?2",
+            vec![
+                Value::Text(workspace.to_string()),
+                Value::Integer(i64::from(usage_from.number())),
+            ],
+            split,
+        );
+        let mut statement = connection.prepare_cached(&query).map_err(sql)?;
+        let mut rows = statement.query(params_from_iter(params)).map_err(sql)?;
         while let Some(row) = rows.next().map_err(sql)? {
             data.usage.push(DailyUsage {
                 identity: row.get(0).map_err(sql)?,
@@ -211,12 +251,13 @@ pub(crate) fn scoring_data(
         }
     }
     {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT identity, event, count, first_day, last_day FROM lifetime_usage WHERE workspace = ?1",
-            )
-            .map_err(sql)?;
-        let mut rows = statement.query([workspace]).map_err(sql)?;
+        let (query, params) = in_split(
+            "SELECT identity, event, count, first_day, last_day FROM lifetime_usage WHERE workspace = ?1",
+            workspace_only(),
+            split,
+        );
+        let mut statement = connection.prepare_cached(&query).map_err(sql)?;
+        let mut rows = statement.query(params_from_iter(params)).map_err(sql)?;
         while let Some(row) = rows.next().map_err(sql)? {
             data.lifetime.push(LifetimeUsage {
                 identity: row.get(0).map_err(sql)?,
@@ -228,6 +269,27 @@ pub(crate) fn scoring_data(
         }
     }
     Ok(data)
+}
+
+/// Every account of the workspace.
+pub(crate) fn account_records(
+    connection: &Connection,
+    workspace: &str,
+) -> Result<Vec<AccountRecord>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT account, traits, first_seen FROM accounts WHERE workspace = ?1")
+        .map_err(sql)?;
+    let mut rows = statement.query([workspace]).map_err(sql)?;
+    let mut accounts = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        let traits: String = row.get(1).map_err(sql)?;
+        accounts.push(AccountRecord {
+            id: row.get(0).map_err(sql)?,
+            traits: traits_from(&traits)?,
+            first_seen: from_millis(row.get(2).map_err(sql)?),
+        });
+    }
+    Ok(accounts)
 }
 
 pub(crate) fn account_record(

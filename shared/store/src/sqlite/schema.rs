@@ -180,6 +180,24 @@ CREATE TABLE account_first_uses (
     PRIMARY KEY (workspace, account, event)
 ) WITHOUT ROWID;
 "#,
+    // 5: staging of sharded recompute runs — each shard's chunks (a put replaces the
+    // shard's rows; rowid table: chunks are large) and the set of shards done.
+    r#"
+CREATE TABLE recompute_parts (
+    workspace   TEXT NOT NULL,
+    run         TEXT NOT NULL,
+    shard       INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    data        BLOB NOT NULL,
+    PRIMARY KEY (workspace, run, shard, idx)
+);
+CREATE TABLE recompute_done (
+    workspace   TEXT NOT NULL,
+    run         TEXT NOT NULL,
+    shard       INTEGER NOT NULL,
+    PRIMARY KEY (workspace, run, shard)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, ReturnConsumedCapacity, TransactWriteItem,
+    AttributeValue, ConsumedCapacity, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
 };
 
 mod batch;
@@ -261,6 +261,43 @@ impl Db {
         values: HashMap<String, AttributeValue>,
         return_old: bool,
     ) -> Result<Option<Item>, WriteError> {
+        let returns = if return_old {
+            ReturnValue::AllOld
+        } else {
+            ReturnValue::None
+        };
+        self.update_returning(key, update, condition, values, returns)
+            .await
+    }
+
+    /// An unconditional UpdateItem returning the whole item as it is after it (`ALL_NEW`):
+    /// e.g. a set after an `ADD`.
+    pub async fn update_all_new(
+        &self,
+        key: &Key,
+        update: &str,
+        values: HashMap<String, AttributeValue>,
+    ) -> Result<Item, StoreError> {
+        match self
+            .update_returning(key, update, None, values, ReturnValue::AllNew)
+            .await
+        {
+            Ok(attributes) => Ok(attributes.unwrap_or_default()),
+            Err(WriteError::Store(error)) => Err(error),
+            Err(WriteError::ConditionFailed) => Err(StoreError::Unavailable(
+                "an unconditional update failed its condition".into(),
+            )),
+        }
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        update: &str,
+        condition: Option<&str>,
+        values: HashMap<String, AttributeValue>,
+        returns: ReturnValue,
+    ) -> Result<Option<Item>, WriteError> {
         let result = self
             .send(|| {
                 self.client
@@ -270,11 +307,7 @@ impl Db {
                     .update_expression(update)
                     .set_condition_expression(condition.map(str::to_string))
                     .set_expression_attribute_values((!values.is_empty()).then(|| values.clone()))
-                    .return_values(if return_old {
-                        aws_sdk_dynamodb::types::ReturnValue::AllOld
-                    } else {
-                        aws_sdk_dynamodb::types::ReturnValue::None
-                    })
+                    .return_values(returns.clone())
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
             })
@@ -284,7 +317,7 @@ impl Db {
                 self.report(true, output.consumed_capacity());
                 let old = output.attributes;
                 // Billed at the larger of the item before and after; after is at least the
-                // values written.
+                // values written (the returned attributes approximate either side).
                 let before = old.as_ref().map_or(0, item_size);
                 let written = item_size(&values);
                 self.estimate(0.0, write_units(before.max(written)));
@@ -383,7 +416,7 @@ impl Db {
                     .delete_item()
                     .table_name(self.table.as_ref())
                     .set_key(Some(key_item(key)))
-                    .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                    .return_values(ReturnValue::AllOld)
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
             })
