@@ -1,13 +1,15 @@
 //! Recompute time for a workspace of N users over a 7-day window: load the aggregates
 //! from SQLite, assemble, score users and accounts, save every snapshot and segment span.
 //!
-//! `cargo bench -p pulse-app --bench recompute` (env PULSE_BENCH_USERS="10000,100000").
+//! `cargo bench -p pulse-app --bench recompute` (env PULSE_BENCH_USERS="10000,100000";
+//! PULSE_BENCH_SHARDS=S recomputes in S shards instead of one pass).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use pulse_app::{App, AppConfig, ManualClock};
+use pulse_core::records::{assemble_parts, encode_parts};
 use pulse_core::{Call, CallType, Day, EventName, Profile};
 use pulse_store::sqlite::SqliteStore;
 use pulse_store::{AcceptedCall, IngestBatch};
@@ -92,6 +94,19 @@ async fn bench(users: usize) {
     let loaded = loading.elapsed();
     let profile = Profile::parse(PROFILE).unwrap();
     app.store.put_profile(&workspace, &profile).await.unwrap();
+    let shards: u32 = std::env::var("PULSE_BENCH_SHARDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1);
+    println!(
+        "recompute: {known_users} users, {} accounts, {events} events over 7 days (+ older history); loaded in {:.1} s",
+        users.div_ceil(20),
+        loaded.as_secs_f64()
+    );
+    if shards > 1 {
+        sharded(&app, &workspace, &profile, as_of, shards, known_users).await;
+        return;
+    }
     let mut runs = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
@@ -107,16 +122,70 @@ async fn bench(users: usize) {
     }
     runs.sort();
     println!(
-        "recompute: {known_users} users, {} accounts, {events} events over 7 days (+ older history); loaded in {:.1} s",
-        users.div_ceil(20),
-        loaded.as_secs_f64()
-    );
-    println!(
         "  recompute (7-day window): min {:.2} s, median {:.2} s, max {:.2} s",
         runs[0].as_secs_f64(),
         runs[1].as_secs_f64(),
         runs[2].as_secs_f64()
     );
+}
+
+/// PULSE_BENCH_SHARDS=S: the same recompute as S shards run one after the other (on AWS
+/// they run in parallel), then the normalisation by the last one; what each step takes and
+/// how many bytes a shard stages per identity.
+async fn sharded(
+    app: &App,
+    workspace: &pulse_core::WorkspaceId,
+    profile: &Profile,
+    as_of: Day,
+    shards: u32,
+    known_users: usize,
+) {
+    let period_from = as_of.plus(1 - profile.window_days as i32);
+    let mut staged = 0usize;
+    let mut identities = 0usize;
+    for shard in 0..shards {
+        let data = app
+            .store
+            .scoring_data_shard(workspace, period_from, shard, shards)
+            .await
+            .unwrap();
+        let parts = assemble_parts(&data, as_of, period_from, &[]);
+        identities += parts.len();
+        staged += encode_parts(&parts).len();
+    }
+    println!(
+        "  sharded in {shards}: {identities} identities staged, {:.0} bytes each ({:.1} MB in all)",
+        staged as f64 / identities as f64,
+        staged as f64 / 1e6
+    );
+    for round in 0..3 {
+        let run = format!("bench-{round}");
+        let mut shard_times = Vec::new();
+        let mut finish = None;
+        for shard in 0..shards {
+            let started = Instant::now();
+            let outcome = app
+                .recompute_shard(workspace, profile.id.as_str(), as_of, &run, shard, shards)
+                .await
+                .unwrap();
+            let took = started.elapsed();
+            match outcome.finished {
+                Some(summary) => {
+                    assert_eq!(summary.users, known_users, "every user is scored");
+                    finish = Some((took, summary.took_ms));
+                }
+                None => shard_times.push(took),
+            }
+        }
+        let (last, finish_ms) = finish.expect("the last shard finishes the run");
+        let slowest = shard_times.iter().max().copied().unwrap_or_default();
+        println!(
+            "  round {round}: shards (stage only) max {:.2} s; last shard (stage + normalise) {:.2} s, of which normalising and saving {:.2} s",
+            slowest.as_secs_f64(),
+            last.as_secs_f64(),
+            finish_ms as f64 / 1000.0
+        );
+    }
 }
 
 fn call(user: usize, account: &str, event: &str, at: chrono::DateTime<Utc>) -> AcceptedCall {

@@ -24,6 +24,10 @@
 //! after the day, anonymous identities merged by following links) and pulse-core scores
 //! them with floating-point formulas. Resources are read back from the store.
 //!
+//! Seeds 6 and 7 run the pipeline's recomputes in 3 and 16 shards (`App::recompute_shard`:
+//! each shard measures its share of the identities, the last one normalises over all),
+//! which must agree with the reference exactly as one pass does.
+//!
 //! The two share no code beyond the calls themselves, so agreement on every field means
 //! the aggregation, the as-of-a-day arithmetic and the formulas are right, not merely
 //! self-consistent.
