@@ -30,9 +30,9 @@ use crate::App;
 use crate::error::AppError;
 
 /// Most shards a run splits into: the store's partition count.
-pub const MAX_SHARDS: u32 = 16;
+pub const MAX_SHARDS: u32 = pulse_store::MAX_RECOMPUTE_SHARDS;
 /// Largest staged chunk: DynamoDB items hold 400 KB; the rest is keys and attributes.
-pub const CHUNK_BYTES: usize = 350_000;
+pub const CHUNK_BYTES: usize = pulse_store::MAX_RECOMPUTE_CHUNK_BYTES;
 /// Parts encoded together before a chunk is checked against [`CHUNK_BYTES`].
 const PARTS_PER_CHUNK: usize = 1_000;
 
@@ -232,4 +232,47 @@ fn push_fitting(parts: &[IdentityPart], chunks: &mut Vec<Vec<u8>>) {
     let (left, right) = parts.split_at(parts.len() / 2);
     push_fitting(left, chunks);
     push_fitting(right, chunks);
+}
+
+#[cfg(test)]
+mod tests {
+    use pulse_core::UserActivity;
+    use pulse_core::records::decode_parts;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn part(index: usize, trait_bytes: usize) -> IdentityPart {
+        let mut activity = UserActivity::default();
+        activity
+            .traits
+            .insert("notes".to_string(), Value::String("x".repeat(trait_bytes)));
+        IdentityPart {
+            key: format!("u:user-{index:05}"),
+            linked_to: None,
+            activity,
+        }
+    }
+
+    #[test]
+    fn parts_are_split_into_chunks_that_fit_and_read_back_in_order() {
+        // 1,500 parts of ≈ 1 KB: a group of 1,000 is ≈ 1 MB and must be halved until it fits.
+        let parts: Vec<IdentityPart> = (0..1_500).map(|index| part(index, 1_000)).collect();
+        let chunks = chunks_of(&parts);
+        assert!(chunks.len() >= 5, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|chunk| chunk.len() <= CHUNK_BYTES));
+        let read: Vec<IdentityPart> = chunks
+            .iter()
+            .flat_map(|chunk| decode_parts(chunk).expect("a chunk decodes"))
+            .collect();
+        assert_eq!(read, parts);
+    }
+
+    #[test]
+    fn small_parts_share_a_chunk_per_thousand() {
+        let parts: Vec<IdentityPart> = (0..2_500).map(|index| part(index, 10)).collect();
+        let chunks = chunks_of(&parts);
+        assert_eq!(chunks.len(), 3, "groups of {PARTS_PER_CHUNK}");
+        assert_eq!(chunks_of(&[]), Vec::<Vec<u8>>::new());
+    }
 }
