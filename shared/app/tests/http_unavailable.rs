@@ -91,6 +91,58 @@ impl Store for Switchable {
         self.check()?;
         self.inner.scoring_data(workspace, usage_from).await
     }
+    async fn scoring_data_shard(
+        &self,
+        workspace: &WorkspaceId,
+        usage_from: Day,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<ScoringData> {
+        self.check()?;
+        self.inner
+            .scoring_data_shard(workspace, usage_from, shard, shards)
+            .await
+    }
+    async fn account_records(&self, workspace: &WorkspaceId) -> StoreResult<Vec<AccountRecord>> {
+        self.check()?;
+        self.inner.account_records(workspace).await
+    }
+    async fn put_recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        chunks: Vec<Vec<u8>>,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner
+            .put_recompute_parts(workspace, run, shard, chunks)
+            .await
+    }
+    async fn recompute_parts(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        self.check()?;
+        self.inner.recompute_parts(workspace, run).await
+    }
+    async fn finish_recompute_shard(
+        &self,
+        workspace: &WorkspaceId,
+        run: &str,
+        shard: u32,
+        shards: u32,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner
+            .finish_recompute_shard(workspace, run, shard, shards)
+            .await
+    }
+    async fn delete_recompute_run(&self, workspace: &WorkspaceId, run: &str) -> StoreResult<()> {
+        self.check()?;
+        self.inner.delete_recompute_run(workspace, run).await
+    }
     async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()> {
         self.check()?;
         self.inner.put_profile(workspace, profile).await

@@ -152,21 +152,27 @@ pub fn assemble(
     needs: &[EventNeed],
 ) -> (Vec<UserActivity>, HashMap<String, AccountInfo>) {
     let users = merge_parts(assemble_parts(data, as_of, period_from, needs));
-    let accounts = data
-        .accounts
-        .iter()
-        .map(|account| {
+    let accounts = account_infos(data.accounts.iter().cloned());
+    (users, accounts)
+}
+
+/// The accounts as the computation reads them, by id.
+pub fn account_infos(
+    records: impl IntoIterator<Item = AccountRecord>,
+) -> HashMap<String, AccountInfo> {
+    records
+        .into_iter()
+        .map(|record| {
             (
-                account.id.clone(),
+                record.id.clone(),
                 AccountInfo {
-                    id: account.id.clone(),
-                    traits: account.traits.clone(),
-                    first_seen: account.first_seen,
+                    id: record.id,
+                    traits: record.traits,
+                    first_seen: record.first_seen,
                 },
             )
         })
-        .collect();
-    (users, accounts)
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use pulse_core::snapshot::SnapshotKeys;
 use pulse_core::{Day, Profile, SubjectKind, WorkspaceId};
 
 use crate::error::StoreError;
-use crate::recompute::{self, recompute_shard_of};
 use crate::types::{
     AlertQuery, AlertRecord, ApiKeyRecord, Computation, DefinitionKind, HistoryPoint, IngestBatch,
     IngestChange, IngestOutcome, ListQuery, Page, SegmentSpan, SegmentTransition, Workspace,
@@ -97,43 +96,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ScoringData>;
 
     /// [`Store::scoring_data`] restricted to recompute shard `shard` of a split into `shards`
-    /// (see [`recompute_shard_of`]): the identity records (traits, link, activity,
+    /// (see [`recompute_shard_of`](crate::recompute_shard_of)): the identity records (traits, link, activity,
     /// memberships, as `scoring_data` builds them) of the identities whose storage key is in
     /// that shard, and only their daily usage (from `usage_from` on) and lifetime usage;
     /// `accounts` is empty (the final step reads them with [`Store::account_records`]). The
     /// shards of a split partition `scoring_data`: every identity is in exactly one.
     /// `Invalid` unless `shards` is in `1..=16` and `shard < shards`.
-    ///
-    /// The default filters [`Store::scoring_data`]; adapters read only their shard (DynamoDB:
-    /// only the partitions `p` with `p % shards == shard`).
+    /// DynamoDB reads only the partitions `p` with `p % shards == shard`.
     async fn scoring_data_shard(
         &self,
         workspace: &WorkspaceId,
         usage_from: Day,
         shard: u32,
         shards: u32,
-    ) -> StoreResult<ScoringData> {
-        recompute::check_split(shard, shards)?;
-        let mut data = self.scoring_data(workspace, usage_from).await?;
-        let mine = |key: &str| recompute_shard_of(key, shards) == shard;
-        data.identities.retain(|record| mine(&record.key));
-        data.usage.retain(|row| mine(&row.identity));
-        data.lifetime.retain(|row| mine(&row.identity));
-        data.accounts.clear();
-        Ok(data)
-    }
+    ) -> StoreResult<ScoringData>;
     /// Every account of the workspace as stored (what `scoring_data` puts in `accounts`),
-    /// for the final step of a sharded recompute. The default reads [`Store::scoring_data`].
-    async fn account_records(&self, workspace: &WorkspaceId) -> StoreResult<Vec<AccountRecord>> {
-        let never = Day::from_ymd(9999, 12, 31).expect("a valid day");
-        Ok(self.scoring_data(workspace, never).await?.accounts)
-    }
+    /// for the final step of a sharded recompute.
+    async fn account_records(&self, workspace: &WorkspaceId) -> StoreResult<Vec<AccountRecord>>;
 
     // --- staging of a sharded recompute ---------------------------------------------------
     // A run (`run`: an id the caller makes, 1 to 100 characters, no control characters) is
     // split into shards; each stages its partial results as opaque chunks, then records that
     // it is done; the shard that completes the set reads every chunk and cleans up. Runs are
-    // per workspace. The defaults refuse (`Invalid`): both adapters implement them.
+    // per workspace.
     /// Stages `chunks` (each at most 350,000 bytes, else `Invalid` and nothing changes) as
     /// shard `shard`'s part of `run`, replacing whatever the shard staged before: a retried
     /// shard leaves neither stale nor duplicate chunks, and a reader sees one put whole.
@@ -144,20 +129,14 @@ pub trait Store: Send + Sync + 'static {
         run: &str,
         shard: u32,
         chunks: Vec<Vec<u8>>,
-    ) -> StoreResult<()> {
-        let _ = (workspace, run, shard, chunks);
-        Err(unsupported())
-    }
+    ) -> StoreResult<()>;
     /// Every chunk staged for `run`: each shard's latest put, ordered by shard then by the
     /// chunk's position in that put. Empty when nothing was staged.
     async fn recompute_parts(
         &self,
         workspace: &WorkspaceId,
         run: &str,
-    ) -> StoreResult<Vec<Vec<u8>>> {
-        let _ = (workspace, run);
-        Err(unsupported())
-    }
+    ) -> StoreResult<Vec<Vec<u8>>>;
     /// Records that `shard` of `run` is done and returns whether every shard `0..shards` is
     /// now recorded — true for the call that completes the set, and for any call after it.
     /// Idempotent: recording a shard twice counts it once. `Invalid` unless `shards` is in
@@ -168,16 +147,10 @@ pub trait Store: Send + Sync + 'static {
         run: &str,
         shard: u32,
         shards: u32,
-    ) -> StoreResult<bool> {
-        let _ = (workspace, run, shard, shards);
-        Err(unsupported())
-    }
+    ) -> StoreResult<bool>;
     /// Removes `run`'s chunks and its record of finished shards (best-effort cleanup after
     /// the final step; DynamoDB's TTL removes what a failed cleanup leaves).
-    async fn delete_recompute_run(&self, workspace: &WorkspaceId, run: &str) -> StoreResult<()> {
-        let _ = (workspace, run);
-        Err(unsupported())
-    }
+    async fn delete_recompute_run(&self, workspace: &WorkspaceId, run: &str) -> StoreResult<()>;
 
     // --- profiles ------------------------------------------------------------------------
     async fn put_profile(&self, workspace: &WorkspaceId, profile: &Profile) -> StoreResult<()>;
@@ -351,9 +324,4 @@ pub enum SpanFilter<'a> {
     Segment(&'a str),
     /// Spans entered on this day (what a recompute of that day recorded).
     EnteredOn(Day),
-}
-
-/// What a store that does not stage recompute runs answers.
-fn unsupported() -> StoreError {
-    StoreError::Invalid("this store does not stage sharded recompute runs".into())
 }

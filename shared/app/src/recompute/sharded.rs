@@ -17,12 +17,13 @@
 //! Every step is idempotent: a retried shard replaces its own chunks and records itself
 //! once; a retried last shard finishes again, and finishing a day replaces it.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use pulse_bus::DomainEvent;
-use pulse_core::records::{IdentityPart, assemble_parts, encode_parts, merge_parts, usage_from};
-use pulse_core::{AccountInfo, Day, WorkspaceId, event_needs};
+use pulse_core::records::{
+    IdentityPart, account_infos, assemble_parts, encode_parts, merge_parts, usage_from,
+};
+use pulse_core::{Day, WorkspaceId, event_needs};
 use serde::Serialize;
 
 use super::RecomputeSummary;
@@ -192,22 +193,7 @@ impl App {
             parts.extend(decoded);
         }
         let users = merge_parts(parts);
-        let accounts: HashMap<String, AccountInfo> = self
-            .store
-            .account_records(workspace)
-            .await?
-            .into_iter()
-            .map(|record| {
-                (
-                    record.id.clone(),
-                    AccountInfo {
-                        id: record.id,
-                        traits: record.traits,
-                        first_seen: record.first_seen,
-                    },
-                )
-            })
-            .collect();
+        let accounts = account_infos(self.store.account_records(workspace).await?);
         self.finish_recompute(workspace, profile, as_of, extras, users, accounts, started)
             .await
     }
